@@ -25,7 +25,7 @@ DEFAULT_CONFIG = "triggers.yaml"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
-class _Usage(Exception):
+class _UsageError(Exception):
     """A usage error: reported on one line, exit code 2."""
 
 
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_INVALID
-    except _Usage as exc:
+    except _UsageError as exc:
         print(f"gluetrigger: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -92,7 +92,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _checked_trigger(config: Config, name: str | None) -> str | None:
     if name is not None and name not in {t.name for t in config.triggers}:
         known = ", ".join(t.name for t in config.triggers)
-        raise _Usage(f"--trigger {name!r} is not in the config (triggers: {known})")
+        raise _UsageError(f"--trigger {name!r} is not in the config (triggers: {known})")
     return name
 
 
@@ -107,11 +107,11 @@ def _render(args: argparse.Namespace) -> int:
         text = sys.stdin.read() if args.event == "-" else _read(args.event)
         event = json.loads(text)
     except ValueError as exc:
-        raise _Usage(f"{source}: not JSON: {exc}") from None
+        raise _UsageError(f"{source}: not JSON: {exc}") from None
     try:
         items = normalize(event)
     except EventShapeError as exc:
-        raise _Usage(f"{source}: {exc}") from None
+        raise _UsageError(f"{source}: {exc}") from None
     plan = Planner(config, only).plan(items)
     json.dump(plan.to_json(), sys.stdout, indent=2, ensure_ascii=False)
     print()
@@ -125,7 +125,7 @@ def _read(path: str) -> str:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as exc:
-        raise _Usage(f"{path}: cannot read: {exc.strerror}") from None
+        raise _UsageError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _compile(args: argparse.Namespace) -> int:

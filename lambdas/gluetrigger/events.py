@@ -147,16 +147,22 @@ def _walk(event: object, context: _Context) -> Iterator[Item]:
         yield from _records(event["Records"], context)
     elif event.get("Event") == "s3:TestEvent":
         bucket = event.get("Bucket", "?")
-        yield Ignored(f"s3:TestEvent from bucket {bucket}: sent when notifications are set up", context.origin,
-                      context.message_id)
+        yield Ignored(
+            f"s3:TestEvent from bucket {bucket}: sent when notifications are set up",
+            context.origin,
+            context.message_id,
+        )
     elif event.get("Type") in ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"):
         yield from _sns(event, context)
     elif all(k in event for k in ("detail-type", "source", "detail")):
         yield _eventbridge(event, context)
     else:
         keys = ", ".join(sorted(map(str, event))[:8]) or "none"
-        yield Malformed(f"not an event shape gluetrigger knows (top-level keys: {keys})", context.origin,
-                        context.message_id)
+        yield Malformed(
+            f"not an event shape gluetrigger knows (top-level keys: {keys})",
+            context.origin,
+            context.message_id,
+        )
 
 
 def _records(records: list[Any], context: _Context) -> Iterator[Item]:
@@ -177,8 +183,7 @@ def _records(records: list[Any], context: _Context) -> Iterator[Item]:
         elif source == "aws:s3" or "s3" in record:
             yield _s3_record(record, context.inner(here))
         else:
-            yield Malformed(f"record from {source!r} is not supported", f"{context.origin}/{here}",
-                            context.message_id)
+            yield Malformed(f"record from {source!r} is not supported", f"{context.origin}/{here}", context.message_id)
 
 
 def _from_body(body: object, context: _Context) -> Iterator[Item]:
@@ -211,8 +216,12 @@ def _s3_record(record: Mapping[str, Any], context: _Context) -> Item:
     decoded_key = unquote_plus(obj["key"])
     event = name.removeprefix("s3:")
     if not event.startswith("ObjectCreated:"):
-        return Ignored(f"{event or 'unnamed'} event for s3://{bucket.get('name')}/{decoded_key}: "
-                       "only ObjectCreated events start runs", context.origin, context.message_id)
+        return Ignored(
+            f"{event or 'unnamed'} event for s3://{bucket.get('name')}/{decoded_key}: "
+            "only ObjectCreated events start runs",
+            context.origin,
+            context.message_id,
+        )
     s3_object = S3Object(
         bucket=str(bucket.get("name")),
         key=decoded_key,
@@ -261,8 +270,11 @@ def _eventbridge(event: Mapping[str, Any], context: _Context) -> Item:
     if source == "aws.s3" and detail_type == "Object Created" and isinstance(detail, Mapping):
         s3_object = _eventbridge_object(detail)
         if s3_object is None:
-            return Malformed(f"S3 event {event_id} lacks detail.bucket.name or detail.object.key",
-                             context.origin, context.message_id)
+            return Malformed(
+                f"S3 event {event_id} lacks detail.bucket.name or detail.object.key",
+                context.origin,
+                context.message_id,
+            )
         return InboundEvent(kind="s3", s3=s3_object, **common)
     if source in SCHEDULE_SOURCES and detail_type == "Scheduled Event":
         resources = event.get("resources")

@@ -38,7 +38,11 @@ class PlannedRun:
     event: InboundEvent
 
     def to_json(self) -> dict[str, Any]:
-        return {"trigger": self.trigger.name, "idempotency_key": self.idempotency_key, "request": self.request}
+        return {
+            "trigger": self.trigger.name,
+            "idempotency_key": self.idempotency_key,
+            "request": self.request,
+        }
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,9 @@ class Planner:
     def __init__(self, config: Config, only: str | None = None) -> None:
         self.only = only
         triggers = [t for t in config.triggers if only is None or t.name == only]
-        self._s3 = [t for t in triggers if isinstance(t.source, S3Source)]
+        self._s3 = [(t, t.source) for t in triggers if isinstance(t.source, S3Source)]
         self._schedules = {t.name: t for t in triggers if isinstance(t.source, ScheduleSource)}
-        self._events = [t for t in triggers if isinstance(t.source, EventSource)]
+        self._events = [(t, t.source) for t in triggers if isinstance(t.source, EventSource)]
 
     def plan(self, items: Iterable[Item]) -> Plan:
         plan = Plan()
@@ -105,9 +109,7 @@ class Planner:
         matched: list[tuple[Trigger, dict[str, str | None]]] = []
         misses: list[str] = []
         if event.s3 is not None:
-            for trigger in self._s3:
-                source = trigger.source
-                assert isinstance(source, S3Source)  # noqa: S101 - narrowed by construction
+            for trigger, source in self._s3:
                 if source.bucket != event.s3.bucket:
                     continue
                 why_not = source.key_matches(event.s3.key)
@@ -126,15 +128,12 @@ class Planner:
         if event.envelope is not None:
             from gluetrigger.patterns import matches
 
-            for trigger in self._events:
-                assert isinstance(trigger.source, EventSource)  # noqa: S101 - narrowed by construction
-                if matches(trigger.source.pattern, event.envelope):
+            for trigger, event_source in self._events:
+                if matches(event_source.pattern, event.envelope):
                     matched.append((trigger, {}))
         if not matched:
             detail = f" ({'; '.join(misses)})" if misses else ""
-            plan.ignored.append(
-                Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id)
-            )
+            plan.ignored.append(Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id))
             return
         for trigger, groups in matched:
             try:
@@ -212,9 +211,7 @@ class _Resolver:
         else:
             value = self.values.get(placeholder.arg)
         if not value:
-            raise RenderError(
-                self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}"
-            )
+            raise RenderError(self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}")
         return value
 
 

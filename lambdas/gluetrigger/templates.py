@@ -20,7 +20,7 @@ class TemplateError(ValueError):
 
 @dataclass(frozen=True)
 class Placeholder:
-    """``${name}`` (kind ``var``), ``${time:FORMAT}`` (kind ``time``) or ``${event:EXPR}`` (kind ``event``)."""
+    """``${name}`` (kind ``var``), ``${time:FORMAT}`` (``time``) or ``${event:EXPR}`` (``event``)."""
 
     kind: str
     arg: str

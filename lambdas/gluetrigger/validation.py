@@ -19,6 +19,7 @@ from gluetrigger.glue_api import (
     RESERVED_ARGUMENTS,
     WORKER_TYPES,
 )
+from gluetrigger.model import S3Source
 
 if TYPE_CHECKING:
     from gluetrigger.model import Source
@@ -211,19 +212,21 @@ def _check_arguments(arguments: Mapping[str, Template]) -> list[Finding]:
                     False,
                 )
             )
-    literal_size = arguments_size(
-        {k: "".join(p for p in t.parts if isinstance(p, str)) for k, t in arguments.items()}
-    )
+    literal_size = arguments_size({k: "".join(p for p in t.parts if isinstance(p, str)) for k, t in arguments.items()})
     if literal_size > ARGUMENTS_MAX_BYTES:
         findings.append(
-            ("arguments", f"total size {literal_size} bytes exceeds Glue's limit of {ARGUMENTS_MAX_BYTES}", False)
+            (
+                "arguments",
+                f"total size {literal_size} bytes exceeds Glue's limit of {ARGUMENTS_MAX_BYTES}",
+                False,
+            )
         )
     return findings
 
 
 def check_template_variables(source: Source, templates: Mapping[str, Template]) -> list[tuple[str, str]]:
     """(field, message) for every placeholder that ``source`` can never fill, or that can't compile."""
-    from gluetrigger.variables import available_variables
+    from gluetrigger.variables import COMMON_VARIABLES, S3_VARIABLES, available_variables
 
     available = available_variables(source)
     findings: list[tuple[str, str]] = []
@@ -232,15 +235,16 @@ def check_template_variables(source: Source, templates: Mapping[str, Template]) 
             if placeholder.kind == "var" and placeholder.arg not in available:
                 offered = ", ".join(sorted(available))
                 findings.append(
-                    (field, f"variable {placeholder} is never provided by a {source.type} source; have: {offered}")
+                    (
+                        field,
+                        f"variable {placeholder} is never provided by a {source.type} source; available: {offered}",
+                    )
                 )
             elif placeholder.kind == "event":
                 problem = _jmespath_problem(placeholder.arg)
                 if problem:
                     findings.append((field, f"{placeholder}: invalid JMESPath expression: {problem}"))
-    if source.type == "s3" and source.key_pattern is not None:
-        from gluetrigger.variables import COMMON_VARIABLES, S3_VARIABLES
-
+    if isinstance(source, S3Source) and source.key_pattern is not None:
         for group in source.key_pattern.groupindex:
             if group in COMMON_VARIABLES | S3_VARIABLES:
                 findings.append(("source.key_pattern", f"group name {group!r} shadows the built-in variable"))

@@ -1,0 +1,9 @@
+"""``python -m gluetrigger``: the same CLI as the ``gluetrigger`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from gluetrigger.cli import main
+
+sys.exit(main())

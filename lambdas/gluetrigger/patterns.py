@@ -1,0 +1,392 @@
+"""Amazon EventBridge event patterns, checked and evaluated without calling AWS.
+
+Custom-event triggers carry an EventBridge pattern that becomes a rule at deploy time. A pattern
+EventBridge refuses would otherwise surface only as a failed deployment, and local mode has to
+route a sample event exactly as the deployed rule will; so both the refusal rules and the
+matching rules live here, in the standard library only, because this is the Lambda's core.
+
+Everything follows AWS's content-filtering documentation. Where it is silent, the behaviour of
+aws/event-ruler (the engine EventBridge runs) decides, and the choices are:
+
+* Matching works on leaves, as if the event were flattened to ``path -> scalar`` pairs. A field
+  whose value is an object, or an array holding no scalars (``[]`` included), has no leaf: it
+  fails ``exists: true`` and passes ``exists: false``, like a missing field.
+* ``null`` matches a field whose value is null, never a missing field; only ``exists: false``
+  matches a missing field, ``anything-but`` included.
+* A nested pattern applied to an array of objects matches when one element matches all of it.
+* A wildcard may escape only ``*`` and ``\\``; a CIDR needs an explicit ``/prefix`` and may have
+  host bits set (they are ignored, as in event-ruler).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
+from typing import Any, Final, TypeGuard
+
+__all__ = ["matches", "validate_pattern"]
+
+_OR: Final = "$or"
+_IGNORE_CASE: Final = "equals-ignore-case"
+_COMPARATORS: Final[Mapping[str, Callable[[float, float], bool]]] = {
+    "<": lambda value, bound: value < bound,
+    "<=": lambda value, bound: value <= bound,
+    "=": lambda value, bound: value == bound,
+    ">=": lambda value, bound: value >= bound,
+    ">": lambda value, bound: value > bound,
+}
+_LOWER_BOUNDS: Final = frozenset({">", ">="})
+_UPPER_BOUNDS: Final = frozenset({"<", "<="})
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def validate_pattern(pattern: object) -> list[tuple[str, str]]:
+    """Return (path, message) for every reason EventBridge would refuse this pattern; [] when valid.
+
+    path is the dotted field path inside the pattern, e.g. "detail.size" or "detail-type" or ""
+    for the top level; a ``$or`` branch shows as ``$or[1]``.
+    """
+    if not isinstance(pattern, Mapping):
+        return [("", f"pattern must be a JSON object, not {_json_type(pattern)}")]
+    if not pattern:
+        return [("", "pattern must not be empty")]
+    problems: list[tuple[str, str]] = []
+    _check_object(pattern, "", problems)
+    return problems
+
+
+def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """True when the (already validated) pattern matches the event (a JSON-decoded EventBridge event dict)."""
+    return all(_field_matches(key, expected, event) for key, expected in pattern.items())
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _check_object(pattern: Mapping[Any, Any], path: str, problems: list[tuple[str, str]]) -> None:
+    for key, value in pattern.items():
+        if not isinstance(key, str):
+            problems.append((path, f"field name {key!r} must be a string"))
+            continue
+        field = f"{path}.{key}" if path else key
+        if key == _OR:
+            _check_or(value, field, problems)
+        elif isinstance(value, Mapping):
+            if value:
+                _check_object(value, field, problems)
+            else:
+                problems.append((field, "nested pattern must not be an empty object"))
+        elif not isinstance(value, list):
+            problems.append((field, f"must be a list of match values or an object, not {_json_type(value)}"))
+        elif not value:
+            problems.append((field, "must not be an empty list: it would match nothing"))
+        else:
+            problems.extend((field, message) for message in map(_match_value_problem, value) if message)
+
+
+def _check_or(branches: object, path: str, problems: list[tuple[str, str]]) -> None:
+    # event-ruler would quietly read a malformed "$or" as an ordinary field name; refusing it beats
+    # a rule that waits for a literal "$or" key nobody meant.
+    if not isinstance(branches, list) or len(branches) < 2:
+        problems.append((path, "'$or' must be a list of at least 2 pattern objects"))
+        return
+    for index, branch in enumerate(branches):
+        where = f"{path}[{index}]"
+        if not isinstance(branch, Mapping):
+            problems.append((where, f"'$or' branch must be a pattern object, not {_json_type(branch)}"))
+        elif not branch:
+            problems.append((where, "'$or' branch must not be empty"))
+        else:
+            _check_object(branch, where, problems)
+
+
+def _match_value_problem(value: object) -> str | None:
+    if value is None or isinstance(value, str | bool) or _is_number(value):
+        return None
+    if isinstance(value, Mapping):
+        return _operator_problem(value)
+    return f"match value must be a string, number, boolean, null or operator object, not {_json_type(value)}"
+
+
+def _operator_problem(operator: Mapping[Any, Any]) -> str | None:
+    if len(operator) != 1:
+        return f"operator object must have exactly one key, not {len(operator)}"
+    ((name, argument),) = operator.items()
+    check = _OPERATOR_CHECKS.get(name)
+    if check is None:
+        return f"unknown operator {name!r}"
+    return check(argument)
+
+
+def _affix_problem(name: str) -> Callable[[object], str | None]:
+    def check(argument: object) -> str | None:
+        if isinstance(argument, Mapping) and argument.keys() == {_IGNORE_CASE}:
+            argument = argument[_IGNORE_CASE]
+        if isinstance(argument, str):
+            return None
+        return f"'{name}' must be a string or {{\"{_IGNORE_CASE}\": string}}"
+
+    return check
+
+
+def _ignore_case_problem(argument: object) -> str | None:
+    return None if isinstance(argument, str) else f"'{_IGNORE_CASE}' must be a string"
+
+
+def _wildcard_problem(argument: object) -> str | None:
+    if not isinstance(argument, str):
+        return "'wildcard' must be a string"
+    try:
+        _wildcard_segments(argument)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _exists_problem(argument: object) -> str | None:
+    return None if isinstance(argument, bool) else "'exists' must be true or false"
+
+
+def _cidr_problem(argument: object) -> str | None:
+    if not isinstance(argument, str):
+        return "'cidr' must be a string such as \"10.0.0.0/24\""
+    try:
+        _network(argument)
+    except ValueError:
+        return f"invalid CIDR {argument!r}"
+    return None
+
+
+def _numeric_problem(argument: object) -> str | None:
+    reason = _numeric_reason(argument)
+    return None if reason is None else f"malformed numeric range: {reason}"
+
+
+def _numeric_reason(argument: object) -> str | None:
+    if not isinstance(argument, list) or len(argument) not in (2, 4):
+        return "expected [operator, number] or [lower operator, number, upper operator, number]"
+    operators, bounds = argument[0::2], argument[1::2]
+    if not all(isinstance(op, str) and op in _COMPARATORS for op in operators):
+        return "operators are <, <=, =, >= and >"
+    if not all(_is_number(bound) and math.isfinite(bound) for bound in bounds):
+        return "bounds must be finite numbers"
+    if len(argument) == 2:
+        return None
+    if "=" in operators:
+        return "'=' must stand alone"
+    if operators[0] not in _LOWER_BOUNDS or operators[1] not in _UPPER_BOUNDS:
+        return "a range is a lower bound (> or >=) followed by an upper bound (< or <=)"
+    if not bounds[0] < bounds[1]:
+        return "the lower bound must be less than the upper bound"
+    return None
+
+
+def _anything_but_problem(argument: object) -> str | None:
+    if isinstance(argument, str) or _is_number(argument):
+        return None
+    if isinstance(argument, list):
+        if argument and (all(isinstance(v, str) for v in argument) or all(_is_number(v) for v in argument)):
+            return None
+        return "'anything-but' list must be non-empty and hold only strings or only numbers"
+    if not isinstance(argument, Mapping):
+        return f"'anything-but' must be a string, a number, a list or an object, not {_json_type(argument)}"
+    if len(argument) != 1:
+        return f"'anything-but' object must have exactly one key, not {len(argument)}"
+    ((name, inner),) = argument.items()
+    if name in ("prefix", "suffix"):
+        return None if isinstance(inner, str) else f"'anything-but' '{name}' must be a string"
+    if name not in ("wildcard", _IGNORE_CASE):
+        return f"unknown operator {name!r} inside 'anything-but'"
+    values = inner if isinstance(inner, list) else [inner]
+    if not values or not all(isinstance(v, str) for v in values):
+        return f"'anything-but' '{name}' must be a string or a non-empty list of strings"
+    if name == "wildcard":
+        return next(filter(None, map(_wildcard_problem, values)), None)
+    return None
+
+
+_OPERATOR_CHECKS: Final[Mapping[object, Callable[[object], str | None]]] = {
+    "prefix": _affix_problem("prefix"),
+    "suffix": _affix_problem("suffix"),
+    _IGNORE_CASE: _ignore_case_problem,
+    "wildcard": _wildcard_problem,
+    "anything-but": _anything_but_problem,
+    "numeric": _numeric_problem,
+    "exists": _exists_problem,
+    "cidr": _cidr_problem,
+}
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _field_matches(key: str, expected: Any, node: Mapping[str, Any]) -> bool:
+    if key == _OR:
+        return any(matches(branch, node) for branch in expected)
+    if isinstance(expected, Mapping):
+        # With no object under the key the event still "has" the nested fields as absent, so a
+        # nested exists:false can match; the empty mapping stands for that.
+        children = list(_objects(node.get(key))) or [{}]
+        return any(matches(expected, child) for child in children)
+    leaves = list(_leaves(node[key])) if key in node else []
+    return any(_leaf_matches(matcher, leaves) for matcher in expected)
+
+
+def _objects(value: object) -> Iterator[Mapping[str, Any]]:
+    if isinstance(value, Mapping):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _objects(item)
+
+
+def _leaves(value: object) -> Iterator[object]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif not isinstance(value, Mapping):
+        yield value
+
+
+def _leaf_matches(matcher: object, leaves: list[object]) -> bool:
+    if isinstance(matcher, Mapping):
+        ((name, argument),) = matcher.items()
+        if name == "exists":
+            return bool(leaves) is argument
+        test = _VALUE_TESTS[name]
+        return any(test(argument, leaf) for leaf in leaves)
+    return any(_equals(matcher, leaf) for leaf in leaves)
+
+
+def _equals(expected: object, actual: object) -> bool:
+    if _is_number(expected):
+        return _is_number(actual) and actual == expected
+    if isinstance(expected, str):
+        return isinstance(actual, str) and actual == expected
+    # null, true and false are singletons once decoded; identity keeps True from equalling 1.
+    return actual is expected
+
+
+def _test_prefix(argument: Any, leaf: object) -> bool:
+    if not isinstance(leaf, str):
+        return False
+    if isinstance(argument, str):
+        return leaf.startswith(argument)
+    return leaf.casefold().startswith(argument[_IGNORE_CASE].casefold())
+
+
+def _test_suffix(argument: Any, leaf: object) -> bool:
+    if not isinstance(leaf, str):
+        return False
+    if isinstance(argument, str):
+        return leaf.endswith(argument)
+    return leaf.casefold().endswith(argument[_IGNORE_CASE].casefold())
+
+
+def _test_ignore_case(argument: Any, leaf: object) -> bool:
+    return isinstance(leaf, str) and leaf.casefold() == argument.casefold()
+
+
+def _test_wildcard(argument: Any, leaf: object) -> bool:
+    return isinstance(leaf, str) and _wildcard_regex(argument).fullmatch(leaf) is not None
+
+
+def _test_numeric(argument: Any, leaf: object) -> bool:
+    return _is_number(leaf) and all(
+        _COMPARATORS[op](leaf, bound) for op, bound in zip(argument[0::2], argument[1::2], strict=True)
+    )
+
+
+def _test_cidr(argument: Any, leaf: object) -> bool:
+    if not isinstance(leaf, str):
+        return False
+    try:
+        address = ipaddress.ip_address(leaf)
+    except ValueError:
+        return False
+    return address in _network(argument)
+
+
+def _test_anything_but(argument: Any, leaf: object) -> bool:
+    if isinstance(argument, Mapping):
+        ((name, inner),) = argument.items()
+        values = inner if isinstance(inner, list) else [inner]
+        test = _VALUE_TESTS[name]
+        return isinstance(leaf, str) and not any(test(value, leaf) for value in values)
+    excluded = argument if isinstance(argument, list) else [argument]
+    if isinstance(excluded[0], str):
+        return isinstance(leaf, str) and leaf not in excluded
+    return _is_number(leaf) and leaf not in excluded
+
+
+_VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
+    "prefix": _test_prefix,
+    "suffix": _test_suffix,
+    _IGNORE_CASE: _test_ignore_case,
+    "wildcard": _test_wildcard,
+    "numeric": _test_numeric,
+    "cidr": _test_cidr,
+    "anything-but": _test_anything_but,
+}
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    # JSON has one number type; Python's bool is an int and must not pass as 0 or 1.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if _is_number(value):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _wildcard_segments(text: str) -> list[str]:
+    """The literal runs around each unescaped ``*``; ValueError when EventBridge refuses the wildcard."""
+    segments = [""]
+    after_star = False
+    chars = iter(text)
+    for char in chars:
+        if char == "*":
+            if after_star:
+                raise ValueError("'wildcard' must not contain consecutive '*' characters")
+            segments.append("")
+            after_star = True
+            continue
+        literal = next(chars, "") if char == "\\" else char
+        if char == "\\" and literal not in ("*", "\\"):
+            raise ValueError("'wildcard' may escape only '*' and '\\' with a backslash")
+        segments[-1] += literal
+        after_star = False
+    return segments
+
+
+@lru_cache(maxsize=256)
+def _wildcard_regex(text: str) -> re.Pattern[str]:
+    return re.compile(".*".join(map(re.escape, _wildcard_segments(text))), re.DOTALL)
+
+
+@lru_cache(maxsize=256)
+def _network(text: str) -> _Network:
+    # ip_network alone would take a bare address as a /32 and a dotted netmask; AWS wants "/prefix".
+    _, slash, prefix = text.partition("/")
+    if not slash or not (prefix.isascii() and prefix.isdigit()):
+        raise ValueError(text)
+    return ipaddress.ip_network(text, strict=False)

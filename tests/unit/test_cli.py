@@ -1,0 +1,212 @@
+"""The CLI contract: output, exit codes and one-line errors of validate, render and compile."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gluetrigger.cli import main
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples" / "events"
+EXAMPLE_CONFIG = str(ROOT / "triggers.yaml")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "validate", "--config", EXAMPLE_CONFIG) == (0, "4 triggers OK\n", "")
+
+
+def test_validate_reports_every_problem_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        """
+triggers:
+  - name: sales
+    source: {type: s3, bucket: landing}
+    job: {name: etl, worker_typ: G.1X, timeout: 0}
+  - name: nightly
+    source: {type: schedule, expression: "rate(1 hours)"}
+    job: {name: roll}
+""",
+    )
+    code, out, err = run(capsys, "validate", "--config", config)
+    assert code == 1
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith("sales: job.worker_typ: unknown field (did you mean 'worker_type'?)")
+    assert lines[1] == "sales: job.timeout: must be an integer number of minutes, 1..10080 (7 days)"
+    assert lines[2].startswith("nightly: source.expression: ")
+    assert len(lines) == 3
+
+
+def test_validate_default_path_is_cwd_triggers_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "validate")
+    assert code == 1
+    assert err.startswith("config: triggers.yaml: cannot read")
+    (tmp_path / "triggers.yaml").write_text((ROOT / "triggers.yaml").read_text())
+    assert run(capsys, "validate")[:2] == (0, "4 triggers OK\n")
+
+
+def test_validate_yaml_syntax_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, "t.yaml", "triggers:\n  - name: [unclosed\n")
+    code, _, err = run(capsys, "validate", "--config", config)
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert err.startswith("config: line ")
+
+
+def test_validate_prints_deprecation_warnings_but_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        "triggers:\n  - {name: a, source: {type: s3, bucket: bkt}, job: {name: j, allocated_capacity: 5}}\n",
+    )
+    code, out, err = run(capsys, "validate", "--config", config)
+    assert (code, out) == (0, "1 triggers OK\n")
+    assert err == "a: job.allocated_capacity: warning: is deprecated by Glue; use max_capacity instead\n"
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_render_every_example(example: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "render", "--config", EXAMPLE_CONFIG, "--event", str(EXAMPLES / example))
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) == {"runs", "ignored", "rejected"}
+    assert result["runs"] or result["ignored"]
+    for item in result["runs"]:
+        assert set(item) == {"trigger", "idempotency_key", "request"}
+        assert item["idempotency_key"].startswith(item["trigger"] + ":")
+        assert item["request"]["JobName"]
+
+
+def test_render_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO((EXAMPLES / "eventbridge-custom-event.json").read_text()))
+    code, out, _ = run(capsys, "render", "--config", EXAMPLE_CONFIG, "--event", "-")
+    assert code == 0
+    assert json.loads(out)["runs"][0]["trigger"] == "orders-exported"
+
+
+def test_render_nothing_matches_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event: dict[str, Any] = json.loads((EXAMPLES / "eventbridge-custom-event.json").read_text())
+    event["source"] = "com.example.other"
+    code, out, _ = run(
+        capsys, "render", "--config", EXAMPLE_CONFIG, "--event", write(tmp_path, "e.json", json.dumps(event))
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "runs": [],
+        "ignored": [
+            {
+                "reason": "no trigger matches event a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11 (Export Finished)",
+                "event": "event/a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11",
+            }
+        ],
+        "rejected": [],
+    }
+
+
+def test_render_schedule_with_trigger_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event: dict[str, Any] = json.loads((EXAMPLES / "eventbridge-scheduled-event.json").read_text())
+    event["resources"] = ["arn:aws:events:eu-west-1:111122223333:rule/unrelated-name"]
+    path = write(tmp_path, "e.json", json.dumps(event))
+    assert json.loads(run(capsys, "render", "--config", EXAMPLE_CONFIG, "--event", path)[1])["runs"] == []
+    code, out, _ = run(capsys, "render", "--config", EXAMPLE_CONFIG, "--event", path, "--trigger", "nightly-rollup")
+    assert code == 0
+    assert json.loads(out)["runs"][0]["idempotency_key"] == "nightly-rollup:2026-11-24T01:00:00Z"
+
+
+def test_render_rejection_exits_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event: dict[str, Any] = json.loads((EXAMPLES / "eventbridge-custom-event.json").read_text())
+    del event["detail"]["manifest"]
+    code, out, err = run(
+        capsys, "render", "--config", EXAMPLE_CONFIG, "--event", write(tmp_path, "e.json", json.dumps(event))
+    )
+    assert code == 1
+    assert json.loads(out)["rejected"] == [
+        {
+            "trigger": "orders-exported",
+            "reason": "variable ${event:detail.manifest} is missing or empty in "
+            "event a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11 (Export Finished)",
+            "event": "event/a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11",
+        }
+    ]
+    assert err.startswith("orders-exported: variable ${event:detail.manifest} is missing")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not JSON"),
+        ('{"hello": 1}', "not an event shape gluetrigger knows"),
+        ("[]", "empty list"),
+    ],
+)
+def test_render_bad_input_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    code, out, err = run(capsys, "render", "--config", EXAMPLE_CONFIG, "--event", write(tmp_path, "e.json", content))
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert message in err
+
+
+def test_render_missing_event_file_and_unknown_trigger_exit_two(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "render", "--config", EXAMPLE_CONFIG, "--event", "/nonexistent.json")[0] == 2
+    code, _, err = run(
+        capsys,
+        "render",
+        "--config",
+        EXAMPLE_CONFIG,
+        "--event",
+        str(EXAMPLES / "s3-notification.json"),
+        "--trigger",
+        "nope",
+    )
+    assert code == 2
+    assert "--trigger 'nope' is not in the config" in err
+
+
+def test_compile_is_compact_json_for_one_trigger(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "compile", "--config", EXAMPLE_CONFIG, "--trigger", "sales-arrival")
+    assert code == 0
+    compiled = json.loads(out)
+    assert compiled["only"] == "sales-arrival"
+    assert [t["name"] for t in compiled["triggers"]] == ["sales-arrival"]
+    assert compiled["triggers"][0]["job"]["timeout"] == 120  # defaults are merged in
+    assert out == json.dumps(compiled, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def test_installed_entry_point_runs_without_traceback(tmp_path: Path) -> None:
+    bad = write(tmp_path, "t.yaml", "triggers: [{name: x}]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "gluetrigger", "validate", "--config", bad],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == "x: source: required: a mapping with type s3, schedule or event"

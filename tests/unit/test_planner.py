@@ -1,0 +1,343 @@
+"""Matching and mapping: which triggers fire for an event, the exact StartJobRun request, and the run key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gluetrigger.config import parse_config
+from gluetrigger.config_file import load_config
+from gluetrigger.events import normalize
+from gluetrigger.planner import Plan, Planner
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples" / "events"
+
+
+def example(name: str) -> Any:
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def plan_for(config_doc: dict[str, Any], event: object, only: str | None = None) -> Plan:
+    return Planner(parse_config(config_doc), only).plan(normalize(event))
+
+
+def s3_event(key: str, bucket: str = "landing", **object_fields: Any) -> dict[str, Any]:
+    obj = {"key": key, "size": 7, "eTag": "etag-1", "sequencer": "00AA", **object_fields}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "awsRegion": "eu-west-1",
+                "eventTime": "2026-11-24T09:15:02Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": obj},
+            }
+        ]
+    }
+
+
+def s3_trigger(name: str = "sales", job: dict[str, Any] | None = None, **source: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "source": {"type": "s3", "bucket": "landing", **source},
+        "job": {"name": "etl", **(job or {})},
+    }
+
+
+def custom_event(detail: dict[str, Any], **envelope: Any) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "evt-1",
+        "detail-type": "Export Finished",
+        "source": "com.example.orders",
+        "time": "2026-11-24T11:30:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": detail,
+        **envelope,
+    }
+
+
+@pytest.fixture(scope="module")
+def example_config() -> Any:
+    return load_config(ROOT / "triggers.yaml")
+
+
+def test_example_s3_notification_renders_full_requests(example_config: Any) -> None:
+    plan = Planner(example_config).plan(normalize(example("s3-notification.json")))
+    assert [r.trigger.name for r in plan.runs] == ["sales-arrival", "partner-drop"]
+    sales, partner = plan.runs
+    assert sales.idempotency_key == (
+        "sales-arrival:landing-bucket/sales/2026-11-24/store 42 (eu).csv@d41d8cd98f00b204e9800998ecf8427e"
+    )
+    assert sales.request == {
+        "JobName": "sales-etl",
+        "JobRunQueuingEnabled": True,
+        "Arguments": {
+            "--enable-metrics": "true",
+            "--input_path": "s3://landing-bucket/sales/2026-11-24/store 42 (eu).csv",
+            "--day": "2026-11-24",
+            "--file": "store 42 (eu).csv",
+        },
+        "Timeout": 120,
+        "NotificationProperty": {"NotifyDelayAfter": 15},
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 10,
+        "ExecutionClass": "FLEX",
+    }
+    assert (
+        partner.idempotency_key == "partner-drop:landing-bucket/partners/acme/orders:2026-11-24.json@0055AED6DCD90281F1"
+    )
+    assert partner.request["MaxCapacity"] == 1.0
+    assert partner.request["Arguments"]["--received_at"] == "2026-11-24T09:15:03.456Z"
+
+
+def test_example_schedule_and_custom_event(example_config: Any) -> None:
+    scheduled = Planner(example_config).plan(normalize(example("eventbridge-scheduled-event.json")))
+    assert [r.trigger.name for r in scheduled.runs] == ["nightly-rollup"]
+    assert scheduled.runs[0].idempotency_key == "nightly-rollup:2026-11-24T01:00:00Z"
+    assert scheduled.runs[0].request["Arguments"]["--run_date"] == "2026-11-24"
+    custom = Planner(example_config).plan(normalize(example("eventbridge-custom-event.json")))
+    assert [r.to_json() for r in custom.runs] == [
+        {
+            "trigger": "orders-exported",
+            "idempotency_key": "orders-exported:a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11",
+            "request": {
+                "JobName": "orders-load",
+                "JobRunQueuingEnabled": True,
+                "Arguments": {
+                    "--enable-metrics": "true",
+                    "--export_id": "exp-20261124-0007",
+                    "--manifest": "s3://exports/orders/exp-20261124-0007/manifest.json",
+                },
+                "Timeout": 120,
+                "WorkerType": "G.1X",
+                "NumberOfWorkers": 2,
+            },
+        }
+    ]
+
+
+def test_every_example_event_renders_without_rejection(example_config: Any) -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        plan = Planner(example_config).plan(normalize(json.loads(path.read_text())))
+        assert not plan.rejected, (path.name, plan.rejected)
+        assert plan.runs or plan.ignored, path.name
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "fires"),
+    [
+        ({"prefix": "sales/"}, "sales/a.csv", True),
+        ({"prefix": "sales/"}, "other/a.csv", False),
+        ({"suffix": ".csv"}, "sales/a.csv", True),
+        ({"suffix": ".csv"}, "sales/a.csv.tmp", False),
+        ({"prefix": "sales/", "suffix": ".csv"}, "sales/x/y.csv", True),
+        ({"key_pattern": r"^sales/\d{4}/"}, "sales/2026/a", True),
+        ({"key_pattern": r"^sales/\d{4}/"}, "sales/abcd/a", False),
+        ({}, "anything", True),
+    ],
+)
+def test_s3_prefix_suffix_and_pattern(source: dict[str, Any], key: str, fires: bool) -> None:
+    plan = plan_for({"triggers": [s3_trigger(**source)]}, s3_event(key))
+    assert bool(plan.runs) is fires
+    if not fires:
+        (ignored,) = plan.ignored
+        assert ignored.reason.startswith(f"no trigger matches s3://landing/{key} (sales: key ")
+
+
+def test_other_bucket_is_ignored() -> None:
+    plan = plan_for({"triggers": [s3_trigger()]}, s3_event("a.csv", bucket="elsewhere"))
+    assert plan.runs == []
+    assert plan.ignored[0].reason == "no trigger matches s3://elsewhere/a.csv"
+
+
+def test_default_s3_key_prefers_sequencer_then_version_then_etag() -> None:
+    config = {"triggers": [s3_trigger()]}
+    with_seq = plan_for(config, s3_event("a", versionId="v1")).runs[0].idempotency_key
+    no_seq = plan_for(config, s3_event("a", sequencer=None, versionId="v1")).runs[0].idempotency_key
+    only_etag = plan_for(config, s3_event("a", sequencer=None)).runs[0].idempotency_key
+    assert (with_seq, no_seq, only_etag) == (
+        "sales:landing/a@00AA",
+        "sales:landing/a@v1",
+        "sales:landing/a@etag-1",
+    )
+
+
+def test_custom_idempotency_key_is_prefixed_with_the_trigger() -> None:
+    config = {"triggers": [{**s3_trigger(), "idempotency_key": "${key}#${size}"}]}
+    assert plan_for(config, s3_event("a.csv")).runs[0].idempotency_key == "sales:a.csv#7"
+
+
+def test_missing_variable_rejects_naming_trigger_and_variable() -> None:
+    config = {"triggers": [s3_trigger(job={"arguments": {"--v": "${version_id}"}})]}
+    plan = plan_for(config, s3_event("a.csv"))
+    assert plan.runs == []
+    (rejected,) = plan.rejected
+    assert rejected.trigger == "sales"
+    assert rejected.reason == "variable ${version_id} is missing or empty in s3://landing/a.csv"
+
+
+def test_optional_key_pattern_group_that_did_not_match_rejects() -> None:
+    config = {"triggers": [s3_trigger(job={"arguments": {"--d": "${day}"}}, key_pattern=r"^(?:(?P<day>\d+)/)?x")]}
+    (rejected,) = plan_for(config, s3_event("x")).rejected
+    assert "${day}" in rejected.reason
+
+
+def test_event_data_is_never_expanded_again() -> None:
+    config = {"triggers": [s3_trigger(job={"arguments": {"--in": "${key}", "--t": "${time:%Y}"}})]}
+    plan = plan_for(config, s3_event(r"${bucket}/$${x}/${time:%Y}/${event:eventName}"))
+    assert plan.runs[0].request["Arguments"]["--in"] == r"${bucket}/$${x}/${time:%Y}/${event:eventName}"
+
+
+@given(key=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40))
+def test_any_key_is_passed_through_verbatim(key: str) -> None:
+    from urllib.parse import quote_plus
+
+    config = {"triggers": [s3_trigger(job={"arguments": {"--in": "s3://${bucket}/${key}"}})]}
+    plan = plan_for(config, s3_event(quote_plus(key)))
+    assert plan.runs[0].request["Arguments"]["--in"] == f"s3://landing/{key}"
+
+
+def test_arguments_too_large_after_rendering_reject() -> None:
+    config = {"triggers": [s3_trigger(job={"arguments": {"--in": "${key}" * 300}})]}
+    (rejected,) = plan_for(config, s3_event("k" * 1000)).rejected
+    assert rejected.trigger == "sales"
+    assert "bytes after rendering; Glue's limit is 266240" in rejected.reason
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("detail.rows", "18342"),
+        ("detail.ok", "true"),
+        ("detail.tags", '["a","b"]'),
+        ("detail.nested", '{"x":1}'),
+        ('"detail-type"', "Export Finished"),
+    ],
+)
+def test_event_expressions_render_json_values_as_text(expression: str, expected: str) -> None:
+    config = {
+        "triggers": [
+            {
+                "name": "orders",
+                "source": {"type": "event", "pattern": {"source": ["com.example.orders"]}},
+                "job": {"name": "load", "arguments": {"--v": f"${{event:{expression}}}"}},
+            }
+        ]
+    }
+    detail = {"rows": 18342, "ok": True, "tags": ["a", "b"], "nested": {"x": 1}}
+    assert plan_for(config, custom_event(detail)).runs[0].request["Arguments"]["--v"] == expected
+
+
+def test_event_expression_on_missing_field_rejects() -> None:
+    config = {
+        "triggers": [
+            {
+                "name": "orders",
+                "source": {"type": "event", "pattern": {"source": ["com.example.orders"]}},
+                "job": {"name": "load", "job_run_id": "${event:detail.jobRunId}"},
+            }
+        ]
+    }
+    (rejected,) = plan_for(config, custom_event({})).rejected
+    assert rejected.reason.startswith("variable ${event:detail.jobRunId} is missing or empty")
+
+
+def test_event_pattern_selects_events() -> None:
+    config = {
+        "triggers": [
+            {
+                "name": "orders",
+                "source": {"type": "event", "pattern": {"detail": {"status": ["SUCCEEDED"]}}},
+                "job": {"name": "load"},
+            }
+        ]
+    }
+    assert len(plan_for(config, custom_event({"status": "SUCCEEDED"})).runs) == 1
+    failed = plan_for(config, custom_event({"status": "FAILED"}))
+    assert failed.runs == []
+    assert failed.ignored[0].reason == "no trigger matches event evt-1 (Export Finished)"
+
+
+def test_schedule_ownership_and_only() -> None:
+    config = {
+        "triggers": [
+            {
+                "name": "nightly",
+                "source": {"type": "schedule", "expression": "rate(1 day)"},
+                "job": {"name": "a"},
+            },
+            {
+                "name": "hourly",
+                "source": {"type": "schedule", "expression": "rate(1 hour)"},
+                "job": {"name": "b"},
+            },
+        ]
+    }
+    event = example("eventbridge-scheduled-event.json")
+    event["resources"] = ["arn:aws:events:eu-west-1:111122223333:rule/my-stack.hourly"]
+    assert [r.trigger.name for r in plan_for(config, event).runs] == ["hourly"]
+    event["resources"] = ["arn:aws:events:eu-west-1:111122223333:rule/somebody-elses-rule"]
+    assert plan_for(config, event).runs == []
+    assert [r.trigger.name for r in plan_for(config, event, only="nightly").runs] == ["nightly"]
+
+
+def test_several_matching_triggers_each_get_a_run() -> None:
+    config = {"triggers": [s3_trigger("a"), s3_trigger("b", prefix="x/")]}
+    plan = plan_for(config, s3_event("x/1"))
+    assert [r.trigger.name for r in plan.runs] == ["a", "b"]
+    assert len({r.idempotency_key for r in plan.runs}) == 2
+
+
+def test_only_restricts_to_one_trigger() -> None:
+    config = {"triggers": [s3_trigger("a"), s3_trigger("b")]}
+    assert [r.trigger.name for r in plan_for(config, s3_event("k"), only="b").runs] == ["b"]
+
+
+def test_every_request_field_is_rendered_in_api_names() -> None:
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    job = {
+        "arguments": {"--k": "${key}"},
+        "job_run_queuing_enabled": False,
+        "job_run_id": "jr_${sequencer}",
+        "allocated_capacity": 10,
+        "timeout": 60,
+        "security_configuration": "sec",
+        "notify_delay_after": 5,
+    }
+    request = plan_for({"triggers": [s3_trigger(job=job)]}, s3_event("k")).runs[0].request
+    assert request == {
+        "JobName": "etl",
+        "JobRunQueuingEnabled": False,
+        "JobRunId": "jr_00AA",
+        "Arguments": {"--k": "k"},
+        "AllocatedCapacity": 10,
+        "Timeout": 60,
+        "SecurityConfiguration": "sec",
+        "NotificationProperty": {"NotifyDelayAfter": 5},
+    }
+    job2 = {"max_capacity": 2, "execution_class": "STANDARD", "execution_role_session_policy": policy}
+    request2 = plan_for({"triggers": [s3_trigger(job=job2)]}, s3_event("k")).runs[0].request
+    assert request2 == {
+        "JobName": "etl",
+        "MaxCapacity": 2.0,
+        "ExecutionClass": "STANDARD",
+        "ExecutionRoleSessionPolicy": json.dumps(policy, separators=(",", ":")),
+    }
+
+
+def test_ignored_and_rejected_items_pass_through() -> None:
+    plan = Planner(parse_config({"triggers": [s3_trigger()]})).plan(normalize(example("s3-test-event.json")))
+    assert plan.to_json()["ignored"][0]["reason"].startswith("s3:TestEvent from bucket landing-bucket")
+    batch = example("sqs-s3-notifications.json")
+    batch["Records"][0]["body"] = "{"
+    bad = Planner(parse_config({"triggers": [s3_trigger()]})).plan(normalize(batch))
+    assert bad.rejected[0].trigger is None
+    assert bad.rejected[0].message_id == "00000001-1111-2222-3333-444455556666"
