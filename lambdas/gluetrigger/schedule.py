@@ -8,20 +8,25 @@ schedules, so it asks :meth:`Schedule.next_after` when each one fires next.
 Where the reference is silent this module takes the stricter reading, so that an expression it
 accepts is not refused at deploy time:
 
-* fields are separated by exactly one space, with none inside the parentheses' edges;
+* fields are separated by exactly one space, with no space just inside the parentheses;
 * special forms (``?``, ``L``, ``LW``, ``15W``, ``6L``, ``3#2``) are the whole field, never a
   list item (the reference says so for ``#``, Quartz, whose syntax EventBridge follows, for
   ``W``); ``/`` is not allowed in day-of-week, which the reference's table does not list for it;
 * ranges never wrap (``FRI-MON`` is an error) and an increment is at most the field's number of
   values (``*/0`` and ``0/61`` are errors);
-* names and the ``L``/``W`` letters are case-insensitive, as in Quartz; ``rate`` units are not.
+* names and the ``L``/``W`` letters are case-insensitive, as in Quartz; ``rate`` units are not,
+  and a rate value is plain digits (leading zeros allowed, no sign);
+* an expression is at most 256 characters, the API's limit.
 
 Fire times:
 
 * cron fields are read in the given IANA timezone (EventBridge Scheduler's
   ``ScheduleExpressionTimezone``), else in UTC (EventBridge rules are always UTC).
-* A wall-clock time that a daylight-saving jump skips fires at the first instant after the
-  jump; a wall-clock time that happens twice fires once, at its first occurrence.
+* A day that a month does not have never fires (``31`` and ``31W`` skip April, ``29 2`` waits
+  for a leap year); ``15W`` and ``LW`` never move into another month.
+* A wall-clock time that a daylight-saving jump skips fires once, at the first instant after the
+  jump; a wall-clock time that happens twice fires once, at its first occurrence. (AWS documents
+  that EventBridge Scheduler skips, rather than delays, an invocation at a skipped time.)
 * ``rate(N unit)`` fires every N units, a day being 24 hours whatever the timezone. In AWS the
   sequence starts when the rule or schedule is created (or at Scheduler's ``StartDate``);
   locally there is no such moment, so the sequence is anchored at the Unix epoch in UTC, which
