@@ -1,0 +1,82 @@
+"""The handler's CloudWatch metrics, in Embedded Metric Format (one log line, no API call).
+
+An invocation counts what it does in a :class:`Tally` and publishes it once, at the end, even
+when it fails. The four counters are published every time, zeros included, so that alarms and
+dashboards see "nothing happened" as a value rather than as missing data. StartJobRunErrors has
+an ErrorCode dimension, and EMF applies one dimension set to every metric of a document, so each
+error code goes out in its own document (``single_metric``) instead of splitting the counters.
+
+Powertools' ``Metrics`` keeps its metric set in class attributes shared by every instance and
+thread; this module uses an instance-scoped provider (``EphemeralMetrics``) behind a lock, so
+concurrent invocations in one process (local mode, the tests) never mix or lose counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
+
+__all__ = [
+    "DUPLICATES_SUPPRESSED",
+    "ERROR_CODE_DIMENSION",
+    "EVENTS_IGNORED",
+    "EVENTS_REJECTED",
+    "JOB_RUNS_STARTED",
+    "START_JOB_RUN_ERRORS",
+    "MetricsPublisher",
+    "Tally",
+]
+
+JOB_RUNS_STARTED = "JobRunsStarted"
+DUPLICATES_SUPPRESSED = "DuplicatesSuppressed"
+EVENTS_IGNORED = "EventsIgnored"
+EVENTS_REJECTED = "EventsRejected"
+START_JOB_RUN_ERRORS = "StartJobRunErrors"
+ERROR_CODE_DIMENSION = "ErrorCode"
+
+
+@dataclass
+class Tally:
+    """What one invocation did."""
+
+    started: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    rejected: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # error code -> failed StartJobRuns
+
+    def counters(self) -> dict[str, int]:
+        return {
+            JOB_RUNS_STARTED: self.started,
+            DUPLICATES_SUPPRESSED: self.duplicates,
+            EVENTS_IGNORED: self.ignored,
+            EVENTS_REJECTED: self.rejected,
+        }
+
+
+class MetricsPublisher:
+    """Writes a Tally as EMF documents to standard output (Lambda ships them to CloudWatch)."""
+
+    def __init__(self, namespace: str, service: str) -> None:
+        self._namespace = namespace
+        self._service = service
+        self._metrics = EphemeralMetrics(namespace=namespace, service=service)
+        self._lock = threading.Lock()
+
+    def publish(self, tally: Tally) -> None:
+        with self._lock:
+            for name, value in tally.counters().items():
+                self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+            self._metrics.flush_metrics()
+        for code, count in sorted(tally.errors.items()):
+            with single_metric(
+                name=START_JOB_RUN_ERRORS,
+                unit=MetricUnit.Count,
+                value=count,
+                namespace=self._namespace,
+                default_dimensions={"service": self._service},
+            ) as metric:
+                metric.add_dimension(name=ERROR_CODE_DIMENSION, value=code)

@@ -1,0 +1,256 @@
+"""The handler's pure parts: error classification, backoff bounds, settings, inbound shapes, the context."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gluetrigger.config import compile_config, parse_config
+from gluetrigger.errors import ConfigError
+from gluetrigger.glue_client import Failure, RetryPolicy, classify
+from gluetrigger.inbound import (
+    EVENTBRIDGE_EVENT,
+    LIST,
+    S3_NOTIFICATION,
+    S3_TEST_EVENT,
+    SNS_MESSAGE,
+    SNS_NOTIFICATION,
+    SQS_BATCH,
+    InboundValidator,
+    InvalidEventError,
+    shape_of,
+)
+from gluetrigger.lambda_context import LocalLambdaContext
+from gluetrigger.settings import Settings, SettingsError
+from gluetrigger.telemetry import Tally
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
+CONFIG = {"triggers": [{"name": "t", "source": {"type": "s3", "bucket": "landing"}, "job": {"name": "j"}}]}
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": f"{code} says no"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "StartJobRun",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ThrottlingException", 400),
+        ("TooManyRequestsException", 400),
+        ("RequestLimitExceeded", 400),
+        ("Throttling", 400),
+        ("ConcurrentRunsExceededException", 400),
+        ("InternalServiceException", 500),
+        ("OperationTimeoutException", 400),
+        ("ResourceNumberLimitExceededException", 400),
+        ("SomethingNew", 503),
+        ("SlowDownPlease", 429),
+    ],
+)
+def test_retryable_client_errors(code: str, status: int) -> None:
+    assert classify(client_error(code, status)) == Failure(code, f"{code} says no", retryable=True)
+
+
+@pytest.mark.parametrize(
+    "code", ["EntityNotFoundException", "InvalidInputException", "AccessDeniedException", "ValidationException"]
+)
+def test_permanent_client_errors(code: str) -> None:
+    failure = classify(client_error(code, 400))
+    assert failure is not None
+    assert (failure.code, failure.retryable) == (code, False)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://glue"),
+        ConnectTimeoutError(endpoint_url="https://glue"),
+        EndpointConnectionError(endpoint_url="https://glue"),
+        ConnectionClosedError(endpoint_url="https://glue"),
+    ],
+)
+def test_network_errors_are_retryable(error: Exception) -> None:
+    failure = classify(error)
+    assert failure is not None
+    assert (failure.code, failure.retryable) == (type(error).__name__, True)
+
+
+def test_invalid_request_is_permanent_and_other_exceptions_are_not_classified() -> None:
+    failure = classify(ParamValidationError(report="Timeout must be an integer"))
+    assert failure is not None
+    assert failure.retryable is False
+    assert classify(ValueError("a bug")) is None
+
+
+@given(attempt=st.integers(1, 30), seed=st.integers(0, 2**32))
+def test_backoff_is_jittered_below_an_exponential_cap(attempt: int, seed: int) -> None:
+    policy = RetryPolicy()
+    delay = policy.backoff(attempt, random.Random(seed))
+    assert 0 <= delay <= min(policy.max_delay_seconds, policy.base_delay_seconds * 2 ** (attempt - 1))
+
+
+def test_backoff_spreads_retries() -> None:
+    delays = {RetryPolicy().backoff(3, random.Random(seed)) for seed in range(20)}
+    assert len(delays) == 20
+
+
+@given(attempt=st.integers(1, 10), delay=st.floats(0, 2), remaining=st.integers(0, 900_000))
+def test_retry_only_when_attempts_remain_and_a_whole_attempt_fits_before_the_deadline(
+    attempt: int, delay: float, remaining: int
+) -> None:
+    policy = RetryPolicy()
+    allowed = policy.may_retry(attempt, delay, remaining)
+    if allowed:
+        assert attempt < policy.max_attempts
+        assert remaining - delay * 1000 >= policy.attempt_budget_ms + policy.safety_margin_ms
+    else:
+        assert attempt >= policy.max_attempts or remaining - delay * 1000 < (
+            policy.attempt_budget_ms + policy.safety_margin_ms
+        )
+
+
+def test_settings_defaults() -> None:
+    settings = Settings.from_env({"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "table"})
+    assert settings == Settings(idempotency_table="table", config_json="{}")
+    assert (settings.metrics_namespace, settings.service_name, settings.tracing) == (
+        "GlueTrigger",
+        "gluetrigger",
+        False,
+    )
+
+
+def test_settings_report_every_problem_at_once() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"GLUETRIGGER_TRACING": "sometimes"})
+    assert str(raised.value).splitlines() == [
+        "GLUETRIGGER_CONFIG or GLUETRIGGER_CONFIG_FILE is required: the JSON `gluetrigger compile` prints",
+        "GLUETRIGGER_IDEMPOTENCY_TABLE is required: the name of the idempotency table",
+        "GLUETRIGGER_TRACING must be true or false, got 'sometimes'",
+    ]
+
+
+def test_settings_refuse_two_config_sources() -> None:
+    env = {"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_CONFIG_FILE": "/x", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"}
+    with pytest.raises(SettingsError, match="set only one of"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("tracing", "disabled", "expected"),
+    [("true", "", True), ("1", "false", True), ("", "", False), ("false", "", False), ("true", "true", False)],
+)
+def test_tracing_is_opt_in_and_powertools_switch_wins(tracing: str, disabled: str, expected: bool) -> None:
+    env = {
+        "GLUETRIGGER_CONFIG": "{}",
+        "GLUETRIGGER_IDEMPOTENCY_TABLE": "t",
+        "GLUETRIGGER_TRACING": tracing,
+        "POWERTOOLS_TRACE_DISABLED": disabled,
+    }
+    assert Settings.from_env(env).tracing is expected
+
+
+def test_settings_take_names_from_powertools_variables() -> None:
+    env = {
+        "GLUETRIGGER_CONFIG": "{}",
+        "GLUETRIGGER_IDEMPOTENCY_TABLE": "t",
+        "POWERTOOLS_METRICS_NAMESPACE": "Ns",
+        "POWERTOOLS_SERVICE_NAME": "svc",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.metrics_namespace, settings.service_name) == ("Ns", "svc")
+
+
+def test_config_loads_inline_or_from_a_file(tmp_path: Path) -> None:
+    compiled = json.dumps(compile_config(parse_config(CONFIG), "t"))
+    path = tmp_path / "config.json"
+    path.write_text(compiled)
+
+    inline = Settings(idempotency_table="t", config_json=compiled).load_config()
+    from_file = Settings(idempotency_table="t", config_file=str(path)).load_config()
+
+    assert inline[1] == from_file[1] == "t"
+    assert [t.name for t in inline[0].triggers] == [t.name for t in from_file[0].triggers] == ["t"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (Settings(idempotency_table="t", config_json="{not json"), "GLUETRIGGER_CONFIG: not the JSON"),
+        (Settings(idempotency_table="t", config_file="/nonexistent/config.json"), "cannot read"),
+        (Settings(idempotency_table="t", config_json='{"triggers": []}'), "triggers: must be a non-empty list"),
+    ],
+)
+def test_bad_config_is_a_config_error(settings: Settings, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        settings.load_config()
+
+
+@pytest.mark.parametrize(
+    ("example", "shape"),
+    [
+        ("s3-notification", S3_NOTIFICATION),
+        ("s3-object-removed", S3_NOTIFICATION),
+        ("sns-s3-notification", SNS_NOTIFICATION),
+        ("sqs-s3-notifications", SQS_BATCH),
+        ("sqs-eventbridge-events", SQS_BATCH),
+        ("eventbridge-custom-event", EVENTBRIDGE_EVENT),
+        ("eventbridge-scheduled-event", EVENTBRIDGE_EVENT),
+        ("scheduler-payload", EVENTBRIDGE_EVENT),
+        ("s3-test-event", S3_TEST_EVENT),
+    ],
+)
+def test_every_example_event_is_valid(example: str, shape: str) -> None:
+    event = json.loads((EXAMPLES / f"{example}.json").read_text())
+    assert shape_of(event) == shape
+    assert InboundValidator().check(event) == shape
+
+
+def test_sqs_message_bodies_are_valid_shapes() -> None:
+    validator = InboundValidator()
+    batch = json.loads((EXAMPLES / "sqs-sns-s3-notification.json").read_text())
+    assert validator.check(json.loads(batch["Records"][0]["body"])) == SNS_MESSAGE
+    assert validator.check([json.loads((EXAMPLES / "s3-test-event.json").read_text())]) == LIST
+
+
+def test_invalid_event_names_the_field_but_not_its_value() -> None:
+    event = {"id": "e", "source": "s", "detail-type": "d", "time": "t", "detail": ["secret-value"]}
+    with pytest.raises(InvalidEventError) as raised:
+        InboundValidator().check(event)
+    assert str(raised.value) == "invalid eventbridge-event event: event.detail must be object or string"
+    assert "secret-value" not in str(raised.value)
+
+
+def test_local_context_counts_down_from_its_timeout() -> None:
+    context = LocalLambdaContext(function_name="fn", timeout_seconds=2)
+    first = context.get_remaining_time_in_millis()
+    time.sleep(0.01)
+    assert 0 < context.get_remaining_time_in_millis() < first <= 2000
+    assert context.invoked_function_arn.endswith(":function:fn")
+    assert context.log_group_name == "/aws/lambda/fn"
+    assert LocalLambdaContext(timeout_seconds=0).get_remaining_time_in_millis() == 0
+
+
+def test_tally_publishes_all_four_counters_even_when_zero() -> None:
+    assert Tally(started=1).counters() == {
+        "JobRunsStarted": 1,
+        "DuplicatesSuppressed": 0,
+        "EventsIgnored": 0,
+        "EventsRejected": 0,
+    }
