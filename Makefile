@@ -60,3 +60,6 @@ demo: $(STAMP)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

@@ -1,0 +1,181 @@
+"""gluetrigger's figures: cold start, planning throughput, and runs per second against moto.
+
+Run with ``make bench``. Each figure is the median of several runs, printed as a Markdown table
+(the README quotes it). Cold starts are measured in fresh interpreters, the way Lambda starts a
+container; the end-to-end figure drives the real handler over HTTP against moto's server, so it
+measures gluetrigger plus the emulator, not AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 9
+
+COLD_START = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    started = time.perf_counter()
+    {body}
+    elapsed = time.perf_counter() - started
+    print(json.dumps({{"ms": elapsed * 1000, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+    """
+)
+
+GLUETRIGGER_INIT = """
+import gluetrigger.handler as module
+from gluetrigger.handler import default_service
+default_service()
+"""
+
+BARE_BOTO3_INIT = """
+import boto3
+boto3.client("glue")
+boto3.client("dynamodb")
+"""
+
+
+def cold_start(body: str, env: dict[str, str]) -> tuple[float, float]:
+    """Median milliseconds and peak RSS (MB) to import and initialise, in fresh interpreters."""
+    samples = []
+    for _ in range(RUNS):
+        result = subprocess.run(
+            [sys.executable, "-c", COLD_START.format(body=textwrap.indent(body.strip(), ""))],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        samples.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    return statistics.median(s["ms"] for s in samples), statistics.median(s["rss_mb"] for s in samples)
+
+
+def planning_throughput() -> float:
+    """Events per second through normalize + plan (an S3 notification of 1,000 records)."""
+    from gluetrigger.config_file import load_config
+    from gluetrigger.events import normalize
+    from gluetrigger.planner import Planner
+
+    planner = Planner(load_config(ROOT / "triggers.yaml"))
+    record = json.loads((ROOT / "examples/events/s3-notification.json").read_text())["Records"][0]
+    records = []
+    for index in range(1000):
+        copy = json.loads(json.dumps(record))
+        copy["s3"]["object"]["key"] = f"sales/2026-11-24/file-{index}.csv"
+        records.append(copy)
+    event = {"Records": records}
+    rates = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        plan = planner.plan(normalize(event))
+        rates.append(len(plan.runs) / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def end_to_end(env: dict[str, str]) -> tuple[float, float]:
+    """Runs started per second, and duplicates suppressed per second, through the real handler."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    # The emulator's request log and Powertools' "no metrics" warning (metrics are off here) are noise.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ.update(env, AWS_ENDPOINT_URL=endpoint)
+    try:
+        glue = boto3.client("glue")
+        glue.create_job(Name="bench-etl", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})
+        boto3.client("dynamodb").create_table(
+            TableName="bench-idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        from gluetrigger.handler import handler
+        from gluetrigger.lambda_context import LocalLambdaContext
+
+        events = [_s3_event(index) for index in range(200)]
+        started_rate = _rate(handler, events, LocalLambdaContext)
+        duplicate_rate = _rate(handler, events, LocalLambdaContext)
+    finally:
+        server.stop()
+    return started_rate, duplicate_rate
+
+
+def _rate(handler: Any, events: list[dict[str, Any]], context_type: Any) -> float:
+    started = time.perf_counter()
+    for event in events:
+        handler(event, context_type(function_name="bench"))
+    return len(events) / (time.perf_counter() - started)
+
+
+def _s3_event(index: int) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": "2026-11-24T09:15:02.123Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": "landing"},
+                    "object": {"key": f"in/{index}.csv", "size": 1, "eTag": "e", "sequencer": f"{index:016X}"},
+                },
+            }
+        ]
+    }
+
+
+def main() -> int:
+    config = {
+        "triggers": [
+            {
+                "name": "bench",
+                "source": {"type": "s3", "bucket": "landing", "prefix": "in/"},
+                "job": {"name": "bench-etl", "arguments": {"--input": "s3://${bucket}/${key}"}},
+            }
+        ]
+    }
+    env = {
+        **os.environ,
+        "GLUETRIGGER_CONFIG": json.dumps(config),
+        "GLUETRIGGER_IDEMPOTENCY_TABLE": "bench-idempotency",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    ours_ms, ours_rss = cold_start(GLUETRIGGER_INIT, env)
+    bare_ms, bare_rss = cold_start(BARE_BOTO3_INIT, env)
+    plan_rate = planning_throughput()
+    started_rate, duplicate_rate = end_to_end(env)
+    print(f"| figure (median of {RUNS}) | value |")
+    print("| --- | --- |")
+    print(f"| cold start: import + init of gluetrigger.handler | {ours_ms:.0f} ms, {ours_rss:.0f} MB peak RSS |")
+    print(
+        f"| cold start: bare boto3 handler (2 clients) | {bare_ms:.0f} ms, {bare_rss:.0f} MB peak RSS |"
+    )
+    print(f"| planning: normalize + match + render, S3 records | {plan_rate:,.0f} events/s |")
+    print(f"| handler end to end on moto: new events (StartJobRun + DynamoDB) | {started_rate:,.0f} runs/s |")
+    print(f"| handler end to end on moto: redelivered events (duplicates) | {duplicate_rate:,.0f} events/s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
