@@ -1,0 +1,49 @@
+"""The CDK app: load and validate triggers.yaml, build the stack. Wiring only; see infra/.
+
+``cdk synth`` runs this file (see cdk.json). An invalid triggers.yaml or setting fails synth with
+the same one-line messages as ``gluetrigger validate`` and exit code 1, never a stack trace; so
+does a cdk-nag (AwsSolutions) finding that no construct acknowledges, with cdk-nag's report.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from aws_cdk import App
+
+from gluetrigger.config_file import load_config
+from gluetrigger.errors import ConfigError
+from infra.nag import add_nag_checks
+from infra.settings import Settings
+from infra.stack import GlueTriggerStack
+
+__all__ = ["main"]
+
+# How the CDK reports that a policy-validation plugin (cdk-nag) found unacknowledged violations.
+VALIDATION_FAILED = "ValidationFailed"
+
+
+def main() -> int:
+    app = App()
+    try:
+        settings = Settings.from_context(app.node.try_get_context)
+        GlueTriggerStack(app, config=load_config(settings.triggers_path), settings=settings)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    add_nag_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        # The message carries cdk-nag's report (rule, construct, how to acknowledge); the JavaScript
+        # stack trace around it adds nothing.
+        if not str(exc).startswith(VALIDATION_FAILED):
+            raise
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

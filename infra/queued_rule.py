@@ -1,0 +1,95 @@
+"""EventBridge rule -> SQS queue -> the trigger's function: how S3 and custom events are delivered.
+
+An ``event`` trigger is exactly this with its own pattern on its own bus; an ``s3`` trigger is
+this with the Object Created pattern that :mod:`infra.s3_source` builds, on the default bus.
+
+A burst of thousands of files must neither throttle Lambda nor lose an event. The queue absorbs
+the burst; the event source mapping drains it at a bounded concurrency; ReportBatchItemFailures
+returns only the failed messages; after ``max_receive_count`` receives a message moves to the
+DLQ. EventBridge itself retries delivery to the queue and dead-letters what it cannot deliver.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.settings import Settings
+from infra.state import SharedState
+from infra.trigger_function import TriggerFunction
+
+__all__ = ["DEFAULT_EVENT_BUS", "DELIVERY_RETRY_ATTEMPTS", "VISIBILITY_TIMEOUT_FACTOR", "QueuedRule"]
+
+# AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout,
+# so a message is not redelivered while a throttled or retried batch is still being processed.
+VISIBILITY_TIMEOUT_FACTOR = 6
+# EventBridge's (and Scheduler's) maximum: delivery is retried until the event-age limit instead.
+DELIVERY_RETRY_ATTEMPTS = 185
+QUEUE_RETENTION = Duration.days(4)
+DEFAULT_EVENT_BUS = "default"
+
+
+class QueuedRule(Construct):
+    """A rule with an exact event pattern, delivering to a queue that feeds ``function``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pattern: dict[str, Any],
+        function: TriggerFunction,
+        state: SharedState,
+        settings: Settings,
+        event_bus: str = DEFAULT_EVENT_BUS,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        trigger = function.trigger
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=QUEUE_RETENTION,
+            visibility_timeout=Duration.seconds(settings.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=state.dlq, max_receive_count=settings.max_receive_count),
+        )
+        rule = events.Rule(
+            self,
+            "Rule",
+            description=f"gluetrigger {trigger.name}: events that start Glue job {trigger.job.name}"[:512],
+            event_bus=self._bus(event_bus),
+            # The typed EventPattern cannot express every pattern EventBridge accepts (a top-level
+            # $or, any field name), so it only satisfies the construct's validation here; the exact
+            # pattern, as validated by the core, is set on the CloudFormation resource below.
+            event_pattern=events.EventPattern(source=["gluetrigger.placeholder"]),
+            targets=[
+                targets.SqsQueue(
+                    self.queue, retry_attempts=DELIVERY_RETRY_ATTEMPTS, max_event_age=settings.max_event_age
+                )
+            ],
+        )
+        cast(events.CfnRule, rule.node.default_child).event_pattern = pattern
+        state.dead_letter(rule)
+        function.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=settings.batch_size,
+                max_concurrency=settings.max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )
+
+    def _bus(self, name: str) -> events.IEventBus | None:
+        """The trigger's bus, by name or ARN; None (the account's default bus) for 'default'."""
+        if name == DEFAULT_EVENT_BUS:
+            return None
+        if name.startswith("arn:"):
+            return events.EventBus.from_event_bus_arn(self, "Bus", name)
+        return events.EventBus.from_event_bus_name(self, "Bus", name)

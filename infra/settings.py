@@ -1,0 +1,230 @@
+"""Deployment settings: read once from CDK context or the environment into one typed value.
+
+triggers.yaml says *what* starts which job; these settings say *how* this deployment runs it
+(stack name, account, sizing, alarm e-mail). They are read in one place so that constructs get
+typed values instead of poking at context, and so that a bad value fails synth with one line,
+exactly like a config problem, instead of a CloudFormation error at deploy time.
+
+Each setting ``name`` comes from ``-c name=value`` (or cdk.json's context), else from the
+environment variable ``GLUETRIGGER_<NAME>``, else the default below. Context values given with
+``-c`` are strings, so every parser accepts strings as well as JSON-typed values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+
+from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
+
+from gluetrigger.errors import ConfigError, Problem
+
+__all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "Settings"]
+
+T = TypeVar("T")
+Lookup = Callable[[str], object]
+
+# The "trigger" named in problems about settings, so they print like config problems.
+SETTINGS_LABEL = "settings"
+ENV_PREFIX = "GLUETRIGGER_"
+
+# Python runtimes the core supports and for which Powertools is known to publish its arm64 layer
+# (the SSM parameter must exist at deploy time); add a newer one once its layer is confirmed.
+RUNTIMES = ("python3.12", "python3.13")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# CloudWatch Logs accepts only these retention periods; the CDK names them instead of numbering them.
+LOG_RETENTION: Mapping[int, logs.RetentionDays] = MappingProxyType(
+    {
+        1: logs.RetentionDays.ONE_DAY,
+        3: logs.RetentionDays.THREE_DAYS,
+        5: logs.RetentionDays.FIVE_DAYS,
+        7: logs.RetentionDays.ONE_WEEK,
+        14: logs.RetentionDays.TWO_WEEKS,
+        30: logs.RetentionDays.ONE_MONTH,
+        60: logs.RetentionDays.TWO_MONTHS,
+        90: logs.RetentionDays.THREE_MONTHS,
+        120: logs.RetentionDays.FOUR_MONTHS,
+        150: logs.RetentionDays.FIVE_MONTHS,
+        180: logs.RetentionDays.SIX_MONTHS,
+        365: logs.RetentionDays.ONE_YEAR,
+        400: logs.RetentionDays.THIRTEEN_MONTHS,
+        545: logs.RetentionDays.EIGHTEEN_MONTHS,
+        731: logs.RetentionDays.TWO_YEARS,
+        1096: logs.RetentionDays.THREE_YEARS,
+        1827: logs.RetentionDays.FIVE_YEARS,
+        3653: logs.RetentionDays.TEN_YEARS,
+    }
+)
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+ACCOUNT = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAMESPACE = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
+TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
+
+
+class _InvalidSettingError(ValueError):
+    """A setting's value is unusable; the message says what is expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything about a deployment that is not in triggers.yaml, with production defaults."""
+
+    stack_name: str = "GlueTrigger"
+    triggers_path: str = "triggers.yaml"
+    # None: an environment-agnostic stack, deployed to the account and region of the credentials.
+    account: str | None = None
+    region: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: {"project": "gluetrigger"})
+    runtime: str = "python3.13"
+    memory_mb: int = 256
+    timeout_seconds: int = 60
+    tracing: bool = False
+    log_level: str = "INFO"
+    log_retention_days: int = 90
+    # Defaults to the stack name, so two stacks in one account never mix their metrics and alarms.
+    metrics_namespace: str = "GlueTrigger"
+    # SQS -> Lambda: messages per invocation, and concurrent invocations per trigger (AWS minimum 2).
+    batch_size: int = 10
+    max_concurrency: int = 5
+    # Receives before a message moves to the DLQ: enough to ride out Glue throttling and
+    # ConcurrentRunsExceeded, few enough that a poison message reaches an operator quickly.
+    max_receive_count: int = 5
+    # Lambda's own retries of an asynchronous invocation (schedules); AWS allows 0..2.
+    retry_attempts: int = 2
+    # How long an undelivered or failing event is retried before it goes to the DLQ (Lambda allows 6 h).
+    max_event_age_hours: int = 6
+    alarm_email: str | None = None
+
+    @property
+    def timeout(self) -> Duration:
+        return Duration.seconds(self.timeout_seconds)
+
+    @property
+    def max_event_age(self) -> Duration:
+        return Duration.hours(self.max_event_age_hours)
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return LOG_RETENTION[self.log_retention_days]
+
+    @classmethod
+    def from_context(cls, context: Lookup, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting; ConfigError lists every bad value, one line each.
+
+        ``context`` is ``app.node.try_get_context``; ``environ`` defaults to ``os.environ``.
+        """
+        env = os.environ if environ is None else environ
+        problems: list[Problem] = []
+
+        def read(name: str, parse: Callable[[object], T], default: T) -> T:
+            value = context(name)
+            if value is None:
+                value = env.get(ENV_PREFIX + name.upper())
+            if value is None or value == "":
+                return default
+            try:
+                return parse(value)
+            except _InvalidSettingError as exc:
+                problems.append(Problem(SETTINGS_LABEL, name, f"{exc} (got {value!r})"))
+                return default
+
+        defaults = cls()
+        stack_name = read("stack_name", _matching(STACK_NAME, "a CloudFormation stack name"), defaults.stack_name)
+        settings = cls(
+            stack_name=stack_name,
+            triggers_path=read("triggers", _text, defaults.triggers_path),
+            account=read("account", _matching(ACCOUNT, "a 12-digit AWS account id"), defaults.account),
+            region=read("region", _matching(REGION, "an AWS region such as eu-west-1"), defaults.region),
+            tags=read("tags", _tags, defaults.tags),
+            runtime=read("runtime", _choice(RUNTIMES), defaults.runtime),
+            memory_mb=read("memory_mb", _integer(128, 10240), defaults.memory_mb),
+            timeout_seconds=read("timeout_seconds", _integer(3, 900), defaults.timeout_seconds),
+            tracing=read("tracing", _boolean, defaults.tracing),
+            log_level=read("log_level", _choice(LOG_LEVELS), defaults.log_level),
+            log_retention_days=read("log_retention_days", _choice(tuple(LOG_RETENTION)), defaults.log_retention_days),
+            metrics_namespace=read("metrics_namespace", _matching(NAMESPACE, "a CloudWatch namespace"), stack_name),
+            batch_size=read("batch_size", _integer(1, 10), defaults.batch_size),
+            max_concurrency=read("max_concurrency", _integer(2, 1000), defaults.max_concurrency),
+            max_receive_count=read("max_receive_count", _integer(1, 1000), defaults.max_receive_count),
+            retry_attempts=read("retry_attempts", _integer(0, 2), defaults.retry_attempts),
+            max_event_age_hours=read("max_event_age_hours", _integer(1, 6), defaults.max_event_age_hours),
+            alarm_email=read("alarm_email", _matching(EMAIL, "an e-mail address"), defaults.alarm_email),
+        )
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _InvalidSettingError("must be a string")
+    return value
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise _InvalidSettingError(f"must be {what}")
+        return value
+
+    return parse
+
+
+def _choice(values: tuple[T, ...]) -> Callable[[object], T]:
+    """One of ``values``, given as itself or as its text (``-c log_retention_days=30``)."""
+
+    def parse(value: object) -> T:
+        for candidate in values:
+            if str(candidate) == str(value).strip():
+                return candidate
+        raise _InvalidSettingError("must be one of " + ", ".join(str(v) for v in values))
+
+    return parse
+
+
+def _integer(low: int, high: int) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+            raise _InvalidSettingError(f"must be an integer {low}..{high}")
+        return int(text)
+
+    return parse
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise _InvalidSettingError("must be true or false")
+    return text == "true"
+
+
+def _tags(value: object) -> Mapping[str, str]:
+    """A mapping (cdk.json), a JSON object, or ``key=value,key=value`` (``-c tags=team=data,env=prod``)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise _InvalidSettingError("must be a JSON object of strings or key=value,key=value") from None
+        else:
+            pairs = [item.partition("=") for item in text.split(",") if item.strip()]
+            if any(not sep for _, sep, _ in pairs):
+                raise _InvalidSettingError("must be key=value,key=value")
+            value = {key.strip(): tag.strip() for key, _, tag in pairs}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and TAG_KEY.match(k) and isinstance(v, str) and len(v) <= 256 for k, v in value.items()
+    ):
+        raise _InvalidSettingError("must map tag keys (1..128 characters) to string values (up to 256 characters)")
+    return dict(value)

@@ -1,0 +1,89 @@
+"""The gluetrigger stack: every trigger of a validated config, wired to its source and function.
+
+Per trigger: a function (allowed to start that trigger's job only) and its source: a rule ->
+queue -> function for S3 and custom events, a Scheduler schedule or rule for schedules. Shared:
+the idempotency table, the DLQ, the buckets, the Powertools layer, the alarms.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Stack
+from constructs import Construct
+
+from gluetrigger.model import Config, S3Source, ScheduleSource, Trigger
+from infra.alarms import Alarms
+from infra.powertools_layer import powertools_layer
+from infra.queued_rule import DEFAULT_EVENT_BUS, QueuedRule
+from infra.s3_source import Buckets, object_created_pattern
+from infra.schedule_source import ScheduledSource
+from infra.settings import Settings
+from infra.state import SharedState
+from infra.trigger_function import ARCHITECTURE, TriggerFunction, function_code, python_runtime
+
+__all__ = ["GlueTriggerStack"]
+
+
+class GlueTriggerStack(Stack):
+    """One stack per deployment; its name, environment and tags come from :class:`Settings`."""
+
+    def __init__(self, scope: Construct, *, config: Config, settings: Settings) -> None:
+        super().__init__(
+            scope,
+            settings.stack_name,
+            stack_name=settings.stack_name,
+            description="gluetrigger: starts AWS Glue jobs on S3 arrivals, schedules and events (triggers.yaml)",
+            env=Environment(account=settings.account, region=settings.region),
+            tags=dict(settings.tags),
+        )
+        self._config, self._settings = config, settings
+        self._state = SharedState(self, "State")
+        self._layer = powertools_layer(
+            self, "PowertoolsLayer", runtime=python_runtime(settings.runtime), architecture=ARCHITECTURE
+        )
+        self._code = function_code()
+        Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
+        self._alarms = Alarms(self, "Alarms", settings=settings, dlq=self._state.dlq)
+        for trigger in config.triggers:
+            self._add(trigger)
+
+        CfnOutput(self, "IdempotencyTableName", description="Idempotency table", value=self._state.table.table_name)
+        CfnOutput(self, "DeadLetterQueueUrl", description="Dead-letter queue", value=self._state.dlq.queue_url)
+        if self._alarms.topic is not None:
+            CfnOutput(self, "AlarmTopicArn", description="Alarm notifications", value=self._alarms.topic.topic_arn)
+
+    def _add(self, trigger: Trigger) -> None:
+        scope = Construct(self, trigger.name)
+        function = TriggerFunction(
+            scope,
+            "Function",
+            trigger=trigger,
+            config=self._config,
+            settings=self._settings,
+            state=self._state,
+            layer=self._layer,
+            code=self._code,
+        )
+        self._alarms.watch(function)
+        CfnOutput(
+            scope, "FunctionName", description=f"{trigger.name}: function name", value=function.function.function_name
+        )
+        source = trigger.source
+        if isinstance(source, ScheduleSource):
+            ScheduledSource(
+                scope, "Schedule", source=source, function=function, state=self._state, settings=self._settings
+            )
+            return
+        if isinstance(source, S3Source):
+            pattern, bus = object_created_pattern(source), DEFAULT_EVENT_BUS
+        else:
+            pattern, bus = source.pattern, source.event_bus
+        delivery = QueuedRule(
+            scope,
+            "Delivery",
+            pattern=pattern,
+            event_bus=bus,
+            function=function,
+            state=self._state,
+            settings=self._settings,
+        )
+        CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)

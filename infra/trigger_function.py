@@ -1,0 +1,171 @@
+"""One Lambda function per trigger, allowed to start that trigger's Glue job and nothing else.
+
+A function per trigger (rather than one for all) is what makes least privilege possible: its
+role names a single job ARN. It also gives each trigger its own concurrency, alarms and logs,
+and keeps its environment small: the function receives only its own compiled trigger.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from gluetrigger.config import compile_config
+from gluetrigger.errors import ConfigError, Problem
+from gluetrigger.model import Config, Trigger
+from infra.nag import acknowledge
+from infra.settings import Settings
+from infra.state import SharedState
+
+__all__ = [
+    "ARCHITECTURE",
+    "ENVIRONMENT_MAX_BYTES",
+    "HANDLER",
+    "IDEMPOTENCY_ACTIONS",
+    "TriggerFunction",
+    "function_code",
+    "python_runtime",
+]
+
+HANDLER = "gluetrigger.handler.handler"
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info")
+# Graviton: cheaper per millisecond for the same work, and the Powertools layer exists for it.
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# Lambda's limit on a function's environment variables, names and values together.
+ENVIRONMENT_MAX_BYTES = 4096
+# The table's generated name is unknown at synth time; count the longest DynamoDB allows.
+TABLE_NAME_MAX = 255
+# What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# Characters IAM would read as a wildcard or a policy variable inside a resource ARN.
+IAM_SPECIAL = ("*", "?", "${")
+
+
+def function_code() -> lambda_.Code:
+    """The ``lambdas/`` directory as the code asset; create once per stack and share it."""
+    return lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=list(ASSET_EXCLUDE))
+
+
+def python_runtime(name: str) -> lambda_.Runtime:
+    """The CDK runtime object for a runtime name such as ``python3.13``."""
+    return next(runtime for runtime in lambda_.Runtime.ALL if runtime.name == name)
+
+
+class TriggerFunction(Construct):
+    """The function serving one trigger, its role, log group and failure destination."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        trigger: Trigger,
+        config: Config,
+        settings: Settings,
+        state: SharedState,
+        layer: lambda_.ILayerVersion,
+        code: lambda_.Code,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.trigger = trigger
+        environment = {
+            "GLUETRIGGER_CONFIG": json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
+            "GLUETRIGGER_IDEMPOTENCY_TABLE": state.table.table_name,
+            "POWERTOOLS_SERVICE_NAME": trigger.name,
+            "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
+            # The handler imports the X-Ray SDK only when asked to, so a cold start without tracing
+            # does not pay for it; Powertools' own switch is kept consistent with it.
+            "GLUETRIGGER_TRACING": "true" if settings.tracing else "false",
+            "POWERTOOLS_TRACE_DISABLED": "false" if settings.tracing else "true",
+            "POWERTOOLS_LOG_LEVEL": settings.log_level,
+        }
+        _check(trigger, environment)
+
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"gluetrigger {trigger.name}: start Glue job {trigger.job.name}"[:1000],
+        )
+        log_group = logs.LogGroup(self, "Logs", retention=settings.log_retention, removal_policy=RemovalPolicy.DESTROY)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"gluetrigger {trigger.name}: starts Glue job {trigger.job.name}"[:256],
+            runtime=python_runtime(settings.runtime),
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=code,
+            role=role,
+            layers=[layer],
+            memory_size=settings.memory_mb,
+            timeout=settings.timeout,
+            tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
+            environment=environment,
+            log_group=log_group,
+            # Asynchronous invocations (schedules): a permanent error raises, Lambda retries a bounded
+            # number of times, then the event lands in the DLQ with the error for an operator.
+            retry_attempts=settings.retry_attempts,
+            max_event_age=settings.max_event_age,
+            on_failure=destinations.SqsDestination(state.dlq),
+        )
+        log_group.grant_write(role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["glue:StartJobRun"],
+                resources=[Stack.of(self).format_arn(service="glue", resource="job", resource_name=trigger.job.name)],
+            )
+        )
+        state.table.grant(role, *IDEMPOTENCY_ACTIONS)
+
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            f"Runtime {settings.runtime} is chosen deliberately (-c runtime=...): it must be one the pinned "
+            "Powertools layer is published for and the handler is tested on, not whatever is newest.",
+        )
+        if settings.tracing:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+                "'*' is the only form AWS offers (added by the CDK when tracing is enabled).",
+            )
+
+
+def _check(trigger: Trigger, environment: dict[str, str]) -> None:
+    """Fail synth, naming the trigger, for what would otherwise fail (or over-grant) at deploy time."""
+    problems: list[Problem] = []
+    if any(special in trigger.job.name for special in IAM_SPECIAL):
+        problems.append(
+            Problem(
+                trigger.name,
+                "job.name",
+                "contains '*', '?' or '${', which IAM would read as a wildcard or variable in the "
+                "glue:StartJobRun grant; rename the job",
+            )
+        )
+    size = sum(
+        len(name.encode()) + (TABLE_NAME_MAX if Token.is_unresolved(value) else len(value.encode()))
+        for name, value in environment.items()
+    )
+    if size > ENVIRONMENT_MAX_BYTES:
+        compiled = len(environment["GLUETRIGGER_CONFIG"].encode())
+        problems.append(
+            Problem(
+                trigger.name,
+                "(compiled config)",
+                f"{compiled} bytes of compiled config make the function's environment {size} bytes, over "
+                f"Lambda's {ENVIRONMENT_MAX_BYTES}-byte limit; shorten its arguments, pattern or description",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,102 @@
+"""AWS's linters on the synthesized templates: cfn-lint and the cdk-nag AwsSolutions pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk import Validations
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint_file
+
+from tests.infra.conftest import Synthesized, synthesize
+
+pytestmark = pytest.mark.infra
+
+# Warnings reviewed and accepted. W3005: the CDK makes each function DependsOn its role next to
+# the GetAtt of the role's ARN (to order the role's policy too); redundant, harmless.
+REVIEWED_WARNINGS = {"W3005"}
+LINT_REGIONS = ["us-east-1", "eu-west-1"]
+SCHEDULE_ONLY = """\
+triggers:
+  - name: nightly
+    source: {type: schedule, expression: 'cron(0 2 * * ? *)'}
+    job: {name: nightly}
+"""
+
+# Every acknowledged cdk-nag finding, by construct path below the stack; the reasons are in infra/.
+FUNCTION_ACKS = {("{t}/Function/Function", "AwsSolutions-L1")}
+TRACING_ACKS = {("{t}/Function/Role", "AwsSolutions-IAM5[Resource::*]")}
+ALWAYS = {("State/DeadLetterQueue", "AwsSolutions-SQS3")}
+NOTIFICATIONS_HANDLER = {
+    (
+        "BucketNotificationsHandler050a0587b7544547bf325f094a3db834",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    )
+}
+
+
+@pytest.fixture(scope="module")
+def schedule_only_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """No queue refers to the DLQ here, so its SQS3 acknowledgment is what keeps cdk-nag quiet."""
+    directory = tmp_path_factory.mktemp("schedule-only")
+    triggers = directory / "triggers.yaml"
+    triggers.write_text(SCHEDULE_ONLY, encoding="utf-8")
+    return synthesize({"triggers": str(triggers), "stack_name": "ScheduleOnly"}, directory / "out")
+
+
+def stacks(request: pytest.FixtureRequest) -> list[Synthesized]:
+    return [request.getfixturevalue(name) for name in ("repo_stack", "extra_stack", "schedule_only_stack")]
+
+
+def test_cfn_lint_finds_no_error_in_any_template(request: pytest.FixtureRequest) -> None:
+    templates = [t for synthesized in stacks(request) for t in Path(synthesized.outdir).glob("*.template.json")]
+    assert len(templates) == 3
+    for template in templates:
+        matches = lint_file(template, ManualArgs(regions=LINT_REGIONS))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "error"]
+        assert errors == [], template.name
+        assert {m.rule.id for m in matches} <= REVIEWED_WARNINGS, template.name
+
+
+def test_cdk_nag_aws_solutions_finds_nothing_unacknowledged(request: pytest.FixtureRequest) -> None:
+    for synthesized in stacks(request):
+        report = AwsSolutionsChecks().validate_scope(synthesized.stack)
+        violations = [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]
+        assert violations == [], synthesized.stack.stack_name
+        assert report.success
+
+
+def acknowledgments(synthesized: Synthesized) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    prefix = synthesized.stack.node.path + "/"
+    for construct in synthesized.stack.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for rule, reason in entry.data.items():
+                    found[(construct.node.path.removeprefix(prefix), rule.removeprefix("Annotation::"))] = reason
+    return found
+
+
+def expand(templates: set[tuple[str, str]], triggers: list[str]) -> set[tuple[str, str]]:
+    return {(path.format(t=trigger), rule) for path, rule in templates for trigger in triggers}
+
+
+def test_every_acknowledgment_is_expected_and_has_a_reason(request: pytest.FixtureRequest) -> None:
+    repo, extra, schedule_only = stacks(request)
+    scheduler_function = repo.logical_id("nightly-rollup", "Function", "Function")
+    expected = [
+        ALWAYS
+        | NOTIFICATIONS_HANDLER
+        | expand(FUNCTION_ACKS, ["sales-arrival", "partner-drop", "nightly-rollup", "orders-exported"])
+        | {("nightly-rollup/Schedule/Role", f"AwsSolutions-IAM5[Resource::<{scheduler_function}.Arn>:*]")},
+        ALWAYS
+        | NOTIFICATIONS_HANDLER
+        | {("Buckets/gluetrigger-test-raw", "AwsSolutions-S1")}
+        | expand(FUNCTION_ACKS | TRACING_ACKS, ["raw-upload", "raw-any", "hourly-sweep", "audit-events"]),
+        ALWAYS | expand(FUNCTION_ACKS, ["nightly"]),
+    ]
+    for synthesized, acks in zip([repo, extra, schedule_only], expected, strict=True):
+        found = acknowledgments(synthesized)
+        assert set(found) == acks, synthesized.stack.stack_name
+        assert all(len(reason) > 40 for reason in found.values())
