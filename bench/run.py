@@ -168,9 +168,7 @@ def main() -> int:
     print(f"| figure (median of {RUNS}) | value |")
     print("| --- | --- |")
     print(f"| cold start: import + init of gluetrigger.handler | {ours_ms:.0f} ms, {ours_rss:.0f} MB peak RSS |")
-    print(
-        f"| cold start: bare boto3 handler (2 clients) | {bare_ms:.0f} ms, {bare_rss:.0f} MB peak RSS |"
-    )
+    print(f"| cold start: bare boto3 handler (2 clients) | {bare_ms:.0f} ms, {bare_rss:.0f} MB peak RSS |")
     print(f"| planning: normalize + match + render, S3 records | {plan_rate:,.0f} events/s |")
     print(f"| handler end to end on moto: new events (StartJobRun + DynamoDB) | {started_rate:,.0f} runs/s |")
     print(f"| handler end to end on moto: redelivered events (duplicates) | {duplicate_rate:,.0f} events/s |")
