@@ -52,11 +52,7 @@ synth: install
 	@echo "cdk synth OK: $$(ls cdk.out/*.template.json | wc -l) template(s) in cdk.out/"
 
 demo: $(STAMP)
-	$(BIN)/gluetrigger validate --config triggers.yaml
-	@for event in examples/events/*.json; do \
-		echo "== $$event"; \
-		$(BIN)/gluetrigger render --config triggers.yaml --event $$event || exit 1; \
-	done
+	$(BIN)/gluetrigger local --config triggers.yaml --once
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""S3 sources: EventBridge notifications on the bucket and a rule that only lets matching keys through.
+"""S3 sources: EventBridge notifications on the bucket (the rule's pattern is gluetrigger.routing's).
 
 Filtering happens in the rule's pattern (bucket, prefix, suffix), so unrelated objects never
 invoke anything; ``key_pattern`` (a regex, which EventBridge cannot evaluate) is applied by the
@@ -9,7 +9,6 @@ without touching their other notification settings; ``create: true`` creates a h
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
@@ -18,46 +17,10 @@ from constructs import Construct
 from gluetrigger.model import S3Source
 from infra.nag import acknowledge
 
-__all__ = ["Buckets", "key_matchers", "object_created_pattern"]
+__all__ = ["Buckets"]
 
 # The CDK's singleton that applies bucket notification settings (a custom resource's function).
 NOTIFICATIONS_HANDLER_PREFIX = "BucketNotificationsHandler"
-
-
-def object_created_pattern(source: S3Source) -> dict[str, Any]:
-    """The EventBridge pattern for Object Created events of the source's bucket, prefix and suffix."""
-    detail: dict[str, Any] = {"bucket": {"name": [source.bucket]}}
-    key = key_matchers(source.prefix, source.suffix)
-    if key:
-        detail["object"] = {"key": key}
-    return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
-
-
-def key_matchers(prefix: str, suffix: str) -> list[Any]:
-    """Matchers that accept exactly the keys starting with ``prefix`` and ending with ``suffix``.
-
-    EventBridge ORs the matchers of one field, so prefix and suffix together become a wildcard.
-    A wildcard needs the prefix and suffix side by side, but a key may also be shorter, with the
-    two overlapping (prefix ``logs/a``, suffix ``a.csv``, key ``logs/a.csv``); each such key is
-    listed exactly, so the rule accepts the same keys as the handler's own check.
-    """
-    if not prefix and not suffix:
-        return []
-    if not suffix:
-        return [{"prefix": prefix}]
-    if not prefix:
-        return [{"suffix": suffix}]
-    overlaps = [
-        prefix + suffix[overlap:]
-        for overlap in range(1, min(len(prefix), len(suffix)) + 1)
-        if prefix.endswith(suffix[:overlap])
-    ]
-    return [{"wildcard": f"{_escape(prefix)}*{_escape(suffix)}"}, *overlaps]
-
-
-def _escape(text: str) -> str:
-    """Literal text inside an EventBridge wildcard: only ``\\`` and ``*`` are special."""
-    return text.replace("\\", "\\\\").replace("*", "\\*")
 
 
 class Buckets(Construct):

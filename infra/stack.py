@@ -11,10 +11,11 @@ from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from gluetrigger.model import Config, S3Source, ScheduleSource, Trigger
+from gluetrigger.routing import object_created_pattern
 from infra.alarms import Alarms
 from infra.powertools_layer import powertools_layer
 from infra.queued_rule import DEFAULT_EVENT_BUS, QueuedRule
-from infra.s3_source import Buckets, object_created_pattern
+from infra.s3_source import Buckets
 from infra.schedule_source import ScheduledSource
 from infra.settings import Settings
 from infra.state import SharedState

@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument("--trigger", metavar="NAME", help="compile for this trigger only")
     compile_.set_defaults(command=_compile)
 
+    from gluetrigger.local.commands import register_local_commands
+
+    register_local_commands(sub)
     return parser
 
 

@@ -34,7 +34,11 @@ def object_created_pattern(source: S3Source) -> dict[str, Any]:
 
 
 def key_matchers(prefix: str, suffix: str) -> list[Any]:
-    """Matchers for exactly the keys that start with ``prefix`` and end with ``suffix`` ([]: any key)."""
+    """Matchers for exactly the keys that start with ``prefix`` and end with ``suffix`` ([]: any key).
+
+    EventBridge ORs the matchers of one field, so prefix and suffix together become a wildcard;
+    keys where the two overlap are listed exactly (see the module docstring).
+    """
     if not suffix:
         return [{"prefix": prefix}] if prefix else []
     if not prefix:

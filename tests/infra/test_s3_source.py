@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from gluetrigger.model import S3Source
 from gluetrigger.patterns import matches, validate_pattern
+from gluetrigger.routing import key_matchers, object_created_pattern
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
-from infra.s3_source import key_matchers, object_created_pattern
 from tests.infra.conftest import REPO, Synthesized
 
 pytestmark = pytest.mark.infra

@@ -1,0 +1,416 @@
+"""End to end: ``gluetrigger local`` in a subprocess, driven through its emulator as a user would.
+
+Objects are uploaded and events sent with boto3 through the emulator local mode prints; what
+counts is what GetJobRuns shows afterwards, arguments included, and the line local mode prints
+per outcome. One local-mode process serves most tests (each uses its own keys); the Ctrl-C and
+``--once`` tests start their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from gluetrigger.local.endpoint import Endpoint
+from gluetrigger.local.provision import RESOURCE_PREFIX, queue_name
+from gluetrigger.naming import schedule_resource_name
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).parents[2]
+BUCKET = "lm-landing"
+CONFIG = f"""
+triggers:
+  - name: reports                      # default key: every object write is a new run
+    source: {{type: s3, bucket: {BUCKET}, prefix: reports/, suffix: .csv}}
+    job:
+      name: lm-reports
+      arguments: {{--path: "s3://${{bucket}}/${{key}}", --size: "${{size}}"}}
+  - name: images                       # keyed on the content: identical uploads are one run
+    source: {{type: s3, bucket: {BUCKET}, prefix: images/}}
+    job: {{name: lm-images, arguments: {{--key: "${{key}}"}}}}
+    idempotency_key: "${{bucket}}/${{key}}@${{etag}}"
+  - name: hourly
+    source: {{type: schedule, expression: rate(1 hour)}}
+    job: {{name: lm-hourly, arguments: {{--at: "${{time:%Y-%m-%dT%H:%M:%S}}"}}}}
+  - name: exports
+    source:
+      type: event
+      pattern: {{source: [com.example.lm], detail-type: [Export Done], detail: {{ok: [true]}}}}
+    job: {{name: lm-exports, arguments: {{--export: "${{event:detail.id}}"}}}}
+"""
+READY_TIMEOUT_SECONDS = 30.0
+WAIT_SECONDS = 15.0
+
+
+class LocalProcess:
+    """A running ``gluetrigger local``: its stdout lines as they arrive, and its emulator."""
+
+    def __init__(self, *args: str, stderr: IO[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gluetrigger", "local", *args],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=REPO,
+        )
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        try:
+            self.wait_for_line(lambda line: line.startswith("ready:"), READY_TIMEOUT_SECONDS)
+        except BaseException:
+            self.kill()
+            raise
+        address = self.wait_for_line(lambda line: line.startswith("endpoint: "))
+        self.endpoint = Endpoint(address.split()[1])
+        self._clients: dict[str, Any] = {}
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for_line(self, wanted: Callable[[str], bool], timeout: float = WAIT_SECONDS) -> str:
+        """The first line (printed so far or later) that ``wanted`` accepts."""
+        with self._changed:
+            found = self._changed.wait_for(lambda: next((x for x in self.lines if wanted(x)), None), timeout)
+            assert found, f"no such line within {timeout} s; output so far:\n" + "\n".join(self.lines)
+            return found
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.endpoint.client(service)
+        return self._clients[service]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Another ``gluetrigger`` command against this emulator."""
+        return subprocess.run(
+            [sys.executable, "-m", "gluetrigger", *args, "--endpoint-url", self.endpoint.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=REPO,
+        )
+
+    def interrupt(self, timeout: float) -> int:
+        """Ctrl-C; the exit code (TimeoutExpired if the process outlives ``timeout``)."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout)
+        self._reader.join(timeout)
+        return code
+
+    def kill(self) -> None:
+        """Whatever a failed test left running (the emulator child stops when its stdin closes)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("local") / "triggers.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+@pytest.fixture(scope="module")
+def local(config_path: Path) -> Iterator[LocalProcess]:
+    with (config_path.parent / "stderr.txt").open("w+") as stderr:
+        running = LocalProcess("--config", str(config_path), stderr=stderr)
+        try:
+            yield running
+            assert running.interrupt(timeout=10) == 130
+        finally:
+            running.kill()
+        stderr.seek(0)
+        assert "Traceback" not in stderr.read()
+
+
+def runs(local: LocalProcess, job: str, argument: str, value: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = local.client("glue").get_job_runs(JobName=job)["JobRuns"]
+    return [run for run in found if run.get("Arguments", {}).get(argument) == value]
+
+
+def wait_for_runs(local: LocalProcess, job: str, argument: str, value: str, count: int) -> list[dict[str, Any]]:
+    """The runs of ``job`` whose ``argument`` is ``value``, once there are ``count`` of them."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while len(found := runs(local, job, argument, value)) < count:
+        assert time.monotonic() < deadline, f"{job}: {len(found)} runs with {argument}={value}, expected {count}"
+        time.sleep(0.1)
+    return found
+
+
+def drained(local: LocalProcess, trigger: str) -> None:
+    """Wait until the trigger's queue holds nothing, in flight or waiting: every delivery is done."""
+    sqs = local.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name(trigger))["QueueUrl"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + WAIT_SECONDS
+    while any(int(v) for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()):
+        assert time.monotonic() < deadline, f"{trigger}'s queue did not drain"
+        time.sleep(0.1)
+
+
+def test_an_upload_starts_one_run_with_its_arguments(local: LocalProcess) -> None:
+    key = "reports/2026-11-24/north east.csv"
+    local.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"a,b\n")
+
+    (run,) = wait_for_runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}", 1)
+    assert run["Arguments"] == {"--path": f"s3://{BUCKET}/{key}", "--size": "4"}
+    line = local.wait_for_line(lambda line: " started " in line and key in line)
+    assert run["Id"] in line
+    assert " reports " in line
+
+
+def test_the_same_notification_delivered_twice_starts_one_run(local: LocalProcess) -> None:
+    """EventBridge and SQS deliver at least once: the second delivery of one event starts nothing."""
+    events, sqs = local.client("events"), local.client("sqs")
+    rule = schedule_resource_name(RESOURCE_PREFIX, "reports")
+    # A second target on the trigger's rule shows us the exact event its queue received.
+    tap = sqs.create_queue(QueueName="lm-tap")["QueueUrl"]
+    tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_targets(Rule=rule, Targets=[{"Id": "tap", "Arn": tap_arn}])
+    key = "reports/twice/orders.csv"
+    try:
+        local.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"1\n")
+        (body,) = [m["Body"] for m in sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=5)["Messages"]]
+    finally:
+        events.remove_targets(Rule=rule, Ids=["tap"])
+    assert json.loads(body)["detail"]["object"]["key"] == key
+    (first,) = wait_for_runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}", 1)
+
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=queue_name("reports"))["QueueUrl"], MessageBody=body)
+
+    line = local.wait_for_line(lambda line: "duplicate suppressed" in line and key in line)
+    assert first["Id"] in line
+    drained(local, "reports")
+    assert len(runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}")) == 1
+
+
+def test_a_second_upload_of_a_key_is_a_new_run(local: LocalProcess) -> None:
+    """By default the key includes S3's sequencer: each write is its own event, even with the same bytes."""
+    key = "reports/again/daily.csv"
+    for _ in range(2):
+        local.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"same\n")
+
+    found = wait_for_runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}", 2)
+    drained(local, "reports")
+    assert len({run["Id"] for run in found}) == 2
+    assert len(runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}")) == 2
+
+
+def test_identical_content_is_one_run_when_the_key_uses_the_etag(local: LocalProcess) -> None:
+    s3 = local.client("s3")
+    key = "images/logo.png"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"png-1")
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"png-1")
+
+    local.wait_for_line(lambda line: "duplicate suppressed" in line and key in line)
+    drained(local, "images")
+    assert len(runs(local, "lm-images", "--key", key)) == 1
+
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"png-2")
+    assert len(wait_for_runs(local, "lm-images", "--key", key, 2)) == 2
+
+
+def test_objects_outside_prefix_or_suffix_start_nothing(local: LocalProcess) -> None:
+    s3 = local.client("s3")
+    outside = ["reports/2026/notes.txt", "elsewhere/2026/data.csv"]
+    for key in outside:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    s3.put_object(Bucket=BUCKET, Key="reports/2026/sentinel.csv", Body=b"x")
+
+    wait_for_runs(local, "lm-reports", "--path", f"s3://{BUCKET}/reports/2026/sentinel.csv", 1)
+    drained(local, "reports")
+    drained(local, "images")
+    for key in outside:
+        assert runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}") == []
+        assert not [line for line in local.lines if key in line]
+
+
+def test_fire_runs_a_schedule_now(local: LocalProcess, config_path: Path) -> None:
+    fired = local.cli("local", "fire", "hourly", "--config", str(config_path))
+
+    assert fired.returncode == 0, fired.stderr
+    scheduled = fired.stdout.split(" at ")[1].strip()  # "fired hourly: Scheduled Event <id> at <time>"
+    (run,) = wait_for_runs(local, "lm-hourly", "--at", scheduled.removesuffix("Z"), 1)
+    assert local.wait_for_line(lambda line: run["Id"] in line)
+
+
+def test_custom_events_reach_event_triggers_by_pattern(local: LocalProcess) -> None:
+    events = local.client("events")
+
+    def put(detail: dict[str, Any]) -> None:
+        entry = {"Source": "com.example.lm", "DetailType": "Export Done", "Detail": json.dumps(detail)}
+        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+    put({"ok": False, "id": "exp-no"})  # the pattern does not match
+    put({"ok": True})  # matches, but ${event:detail.id} is missing: rejected, no run
+    put({"ok": True, "id": "exp-1"})
+
+    (run,) = wait_for_runs(local, "lm-exports", "--export", "exp-1", 1)
+    assert run["Arguments"] == {"--export": "exp-1"}
+    local.wait_for_line(lambda line: " exports " in line and "rejected: " in line and "detail.id" in line)
+    assert runs(local, "lm-exports", "--export", "exp-no") == []
+
+
+def test_runs_lists_state_arguments_and_start(local: LocalProcess) -> None:
+    key = "reports/listed/r.csv"
+    local.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"r")
+    (run,) = wait_for_runs(local, "lm-reports", "--path", f"s3://{BUCKET}/{key}", 1)
+
+    listed = local.cli("runs", "--job", "lm-reports", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (item,) = [r for r in json.loads(listed.stdout) if r["id"] == run["Id"]]
+    assert item["job"] == "lm-reports"
+    assert item["state"] == "SUCCEEDED"
+    assert item["arguments"] == {"--path": f"s3://{BUCKET}/{key}", "--size": "1"}
+    assert item["started"]
+    shown = local.cli("runs")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[:5] == ["STARTED", "JOB", "STATE", "RUN", "ID"]
+    assert f"--path=s3://{BUCKET}/{key}" in shown.stdout
+    unknown = local.cli("runs", "--job", "no-such-job")
+    assert unknown.returncode == 1
+    assert "no-such-job" in unknown.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.add(int(entry.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_stops_everything_within_5_seconds(config_path: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    with (tmp_path / "stderr.txt").open("w+") as stderr:
+        running = LocalProcess("--config", str(config_path), "--port", str(port), stderr=stderr)
+        assert running.endpoint.url == f"http://127.0.0.1:{port}"
+        children = _children(running.process.pid)
+        assert children  # the emulator runs in a child process
+
+        began = time.monotonic()
+        try:
+            code = running.interrupt(timeout=5)
+        finally:
+            running.kill()
+
+        assert time.monotonic() - began < 5
+        assert code == 130
+        assert running.lines[-2:] == [
+            "interrupted: stopping",
+            "stopped: pollers and scheduler joined, emulator shut down",
+        ]
+        with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+            probe.connect(("127.0.0.1", port))
+        assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+        stderr.seek(0)
+        assert "Traceback" not in stderr.read()
+
+
+def test_once_plays_the_example_and_exits_0_with_a_summary() -> None:
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "gluetrigger", "local", "--config", "triggers.yaml", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert time.monotonic() - began < 60
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("TRIGGER "))
+    assert header.split() == [
+        "TRIGGER",
+        "RUNS",
+        "STARTED",
+        "DUPLICATES",
+        "SUPPRESSED",
+        "IGNORED",
+        "REJECTED",
+        "ERRORS",
+        "AS",
+        "EXPECTED",
+    ]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:4]}
+    assert rows == {
+        "sales-arrival": ["1", "1", "1", "0", "0", "yes"],
+        "partner-drop": ["2", "1", "0", "0", "0", "yes"],
+        "nightly-rollup": ["1", "0", "0", "0", "0", "yes"],
+        "orders-exported": ["1", "0", "0", "0", "0", "yes"],
+    }
+    assert lines[-1].startswith("demo passed in ")
+
+
+def test_once_exits_1_and_says_what_differed(tmp_path: Path) -> None:
+    """Without its ETag key, sales-arrival starts a second run for identical content."""
+    example = (REPO / "triggers.yaml").read_text()
+    changed = tmp_path / "triggers.yaml"
+    changed.write_text(example.replace('    idempotency_key: "${bucket}/${key}@${etag}"\n', ""))
+    assert changed.read_text() != example
+
+    done = subprocess.run(
+        [sys.executable, "-m", "gluetrigger", "local", "--config", str(changed), "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    differences = done.stdout.split("what differed from the example's expectations:\n")[1].splitlines()
+    assert differences == [
+        "  sales-arrival: 2 started, expected 1",
+        "  sales-arrival: 0 duplicate, expected 1",
+        "  job sales-etl: GetJobRuns shows 2 new runs, expected 1",
+    ]
+
+
+def test_once_refuses_a_config_that_is_not_the_example(config_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gluetrigger", "local", "--config", str(config_path), "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "sales-arrival (S3Source)" in done.stderr
+    assert done.stdout == ""

@@ -1,0 +1,278 @@
+"""Local mode's pure parts: rule patterns, the events it synthesizes, SQS batching and outcome reading.
+
+These pin down what the end-to-end tests can only sample: that an S3 rule lets through exactly
+the keys the handler accepts, that the Scheduled Events and S3 events local mode makes are ones
+the real handler's schemas and planner accept, and how Lambda's batch semantics and the
+handler's log records are read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gluetrigger.config import parse_config
+from gluetrigger.config_file import load_config
+from gluetrigger.events import InboundEvent, normalize, normalize_message
+from gluetrigger.inbound import InboundValidator
+from gluetrigger.local.examples import example_entry, example_key
+from gluetrigger.local.handler_log import OutcomeReader
+from gluetrigger.local.moto_fidelity import object_created_event
+from gluetrigger.local.outcomes import Outcome, OutcomeLog
+from gluetrigger.local.pollers import failed_message_ids, sqs_event
+from gluetrigger.local.scheduler import Scheduler, scheduled_event
+from gluetrigger.model import EventSource, S3Source
+from gluetrigger.patterns import matches, validate_pattern
+from gluetrigger.planner import Planner
+from gluetrigger.routing import object_created_pattern
+
+EXAMPLE = load_config(Path(__file__).parents[2] / "triggers.yaml")
+
+
+def object_created(bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key}},
+    }
+
+
+texts = st.text(alphabet="ab/.*\\", max_size=5)
+
+
+@given(prefix=texts, suffix=texts, key=st.text(alphabet="ab/.*\\", min_size=1, max_size=8))
+def test_an_s3_rule_passes_exactly_the_keys_the_handler_accepts(prefix: str, suffix: str, key: str) -> None:
+    source = S3Source(bucket="landing", prefix=prefix, suffix=suffix)
+    pattern = object_created_pattern(source)
+
+    assert validate_pattern(pattern) == []
+    assert matches(pattern, object_created("landing", key)) == (source.key_matches(key) is None)
+    assert not matches(pattern, object_created("elsewhere", key))
+
+
+def test_failed_messages_follow_report_batch_item_failures() -> None:
+    ids = {"m1", "m2", "m3"}
+
+    assert failed_message_ids({"batchItemFailures": []}, ids) == set()
+    assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "m2"}]}, ids) == {"m2"}
+    # Lambda fails the whole batch on a response it cannot read, or that names unknown messages.
+    assert failed_message_ids(None, ids) == ids
+    assert failed_message_ids({"batchItemFailures": "m2"}, ids) == ids
+    assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "m9"}]}, ids) == ids
+
+
+def test_received_messages_become_lambdas_sqs_event() -> None:
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "r1",
+        "Body": "{}",
+        "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
+        "Attributes": {"ApproximateReceiveCount": "2"},
+        "MessageAttributes": {"origin": {"StringValue": "test", "DataType": "String"}},
+    }
+
+    (record,) = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")["Records"]
+
+    assert record["messageId"] == "m1"
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == "arn:aws:sqs:us-east-1:123456789012:q"
+    assert record["attributes"] == {"ApproximateReceiveCount": "2"}
+    assert record["messageAttributes"]["origin"]["stringValue"] == "test"
+    assert record["messageAttributes"]["origin"]["dataType"] == "String"
+
+
+@pytest.mark.parametrize("timezone", [None, "Europe/Paris"])
+def test_a_scheduled_event_is_accepted_and_owned_by_its_trigger(timezone: str | None) -> None:
+    config = parse_config({"triggers": [_schedule("nightly", timezone), _schedule("hourly", None)]})
+    when = datetime(2026, 11, 24, 1, 0, 0, 123000, tzinfo=UTC)
+    event = scheduled_event(config.trigger("nightly"), when, "123456789012", "us-east-1")
+
+    InboundValidator().check(event)
+    assert event["source"] == ("aws.events" if timezone is None else "aws.scheduler")
+    (run,) = Planner(config).plan(normalize(event)).runs
+    assert run.trigger.name == "nightly"
+    assert run.idempotency_key == "nightly:2026-11-24T01:00:00Z"
+
+
+def _schedule(name: str, timezone: str | None) -> dict[str, Any]:
+    source: dict[str, Any] = {"type": "schedule", "expression": "rate(1 day)"}
+    if timezone:
+        source["timezone"] = timezone
+    return {"name": name, "source": source, "job": {"name": f"{name}-job"}}
+
+
+def test_s3_events_carry_what_aws_sends() -> None:
+    """Unlike moto's own: etag (not eTag), a sequencer per write, version-id only when versioned."""
+    bucket = SimpleNamespace(name="landing", arn="arn:aws:s3:::landing", region_name="us-east-1", is_versioned=False)
+    key = SimpleNamespace(name="sales/a b.csv", size=5, etag='"b1946ac92492d2347c6235b4d2611184"', version_id="null")
+
+    first = object_created_event("123456789012", bucket, "s3:ObjectCreated:Put", key)
+    second = object_created_event("123456789012", bucket, "s3:ObjectCreated:Put", key)
+
+    obj = first["detail"]["object"]
+    assert obj == {
+        "key": "sales/a b.csv",
+        "size": 5,
+        "etag": "b1946ac92492d2347c6235b4d2611184",
+        "sequencer": obj["sequencer"],
+    }
+    assert first["detail"]["reason"] == "PutObject"
+    assert first["id"] != second["id"]
+    assert second["detail"]["object"]["sequencer"] > obj["sequencer"]
+    versioned = object_created_event(
+        "123456789012", SimpleNamespace(**{**vars(bucket), "is_versioned": True}), "s3:ObjectCreated:Copy", key
+    )
+    assert versioned["detail"]["object"]["version-id"] == "null"
+    assert versioned["detail"]["reason"] == "CopyObject"
+    # What the handler sees once moto's SQS target has turned the epoch time into ISO 8601.
+    delivered = {**first, "time": "2026-11-24T09:20:00Z"}
+    InboundValidator().check(delivered)
+    (item,) = normalize_message(json.dumps(delivered), "m1")
+    assert isinstance(item, InboundEvent)
+    assert item.s3 is not None
+    assert (item.s3.etag, item.s3.sequencer) == (obj["etag"], obj["sequencer"])
+
+
+def test_commands_to_try_use_inputs_the_trigger_matches() -> None:
+    for trigger in EXAMPLE.triggers:
+        if isinstance(trigger.source, S3Source):
+            key = example_key(trigger.source, datetime(2026, 11, 24, tzinfo=UTC).date())
+            assert key is not None
+            assert trigger.source.key_matches(key) is None
+        if isinstance(trigger.source, EventSource):
+            entry = example_entry(trigger.source)
+            assert entry is not None
+            envelope = {
+                "source": entry["Source"],
+                "detail-type": entry["DetailType"],
+                "detail": json.loads(entry["Detail"]),
+            }
+            assert matches(trigger.source.pattern, envelope)
+
+    assert example_key(S3Source(bucket="b", key_pattern=re.compile(r"^x/\d{9}$")), datetime.now(UTC).date()) is None
+    assert example_entry(EventSource(pattern={"detail": {"n": [{"cidr": "10.0.0.0/8"}]}})) is None
+
+
+def test_failures_count_once_per_message_however_often_it_is_delivered() -> None:
+    log = OutcomeLog()
+    for delivery in (1, 2, 3):
+        log.add(Outcome("t", "rejected", "s3://b/k", reason="bad", message_id="m1", receive_count=delivery))
+    log.add(Outcome("t", "started", "s3://b/k2", job_run_id="jr_1"))
+
+    assert log.counts() == {"t": {"rejected": 1, "started": 1}}
+    assert log.wait_for(lambda counts: counts["t"]["started"] == 1, timeout=0)
+    assert not log.wait_for(lambda counts: counts["t"]["started"] == 2, timeout=0.01)
+
+
+@pytest.fixture
+def reader() -> Iterator[tuple[OutcomeReader, OutcomeLog]]:
+    log = OutcomeLog()
+    reader = OutcomeReader(log)
+    batch = {
+        "Records": [
+            {
+                "messageId": "m1",
+                "body": json.dumps(object_created_event_body("sales/x.csv")),
+                "attributes": {"ApproximateReceiveCount": "2"},
+            }
+        ]
+    }
+    with reader.invocation("sales", batch):
+        yield reader, log
+
+
+def object_created_event_body(key: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "e1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": "2026-11-24T09:20:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"bucket": {"name": "landing"}, "object": {"key": key, "etag": "e", "sequencer": "01"}},
+    }
+
+
+def emit(reader: OutcomeReader, level: int, **fields: Any) -> None:
+    reader.emit(logging.makeLogRecord({"msg": "handler says", "levelno": level, **fields}))
+
+
+def test_the_handlers_log_records_become_outcomes(reader: tuple[OutcomeReader, OutcomeLog]) -> None:
+    handler_log, log = reader
+    run = {"trigger": "sales", "event": "s3://landing/sales/x.csv", "message_id": "m1"}
+    emit(handler_log, logging.INFO, **run, outcome="started", JobRunId="jr_1")
+    emit(handler_log, logging.INFO, **run, outcome="duplicate", JobRunId="jr_1")
+    emit(handler_log, logging.WARNING, **run, outcome="error", error_code="EntityNotFoundException",
+         error="no job", retryable=False)  # fmt: skip
+    emit(handler_log, logging.INFO, reason="no trigger matches s3://landing/sales/y.csv", message_id="m1")
+    # The message's permanent failure repeats the error above and adds a mapping rejection.
+    reasons = ["sales: EntityNotFoundException: no job", "sales: variable ${day} is missing"]
+    emit(handler_log, logging.ERROR, reasons=reasons, message_id="m1")
+    emit(handler_log, logging.WARNING, reasons=["sales: ThrottlingException: slow down"], message_id="m1")
+    emit(handler_log, logging.WARNING, job_name="sales-etl", error_code="ThrottlingException", attempt=1)
+
+    got = [(o.trigger, o.kind, o.subject, o.job_run_id, o.reason, o.receive_count) for o in log.snapshot()]
+    assert got == [
+        ("sales", "started", "s3://landing/sales/x.csv", "jr_1", None, 2),
+        ("sales", "duplicate", "s3://landing/sales/x.csv", "jr_1", None, 2),
+        ("sales", "error", "s3://landing/sales/x.csv", None, "EntityNotFoundException: no job (permanent)", 2),
+        ("sales", "ignored", "s3://landing/sales/x.csv", None, "no trigger matches s3://landing/sales/y.csv", 2),
+        ("sales", "rejected", "s3://landing/sales/x.csv", None, "variable ${day} is missing", 2),
+    ]
+
+
+def test_records_outside_an_invocation_are_not_outcomes() -> None:
+    log = OutcomeLog()
+    emit(OutcomeReader(log), logging.INFO, trigger="t", outcome="started", JobRunId="jr_1")
+
+    assert log.snapshot() == []
+
+
+def test_the_scheduler_fires_each_due_time_with_the_scheduled_time() -> None:
+    config = parse_config({"triggers": [_every_minute("a"), _every_minute("b")]})
+    now = [datetime(2026, 11, 24, 9, 0, 30, tzinfo=UTC)]
+    fired: list[tuple[str, str]] = []
+    halt = threading.Event()
+
+    def fire(trigger: Any, when: datetime) -> None:
+        fired.append((trigger.name, f"{when:%H:%M:%S}"))
+        if len(fired) == 4:
+            halt.set()
+
+    def sleep(seconds: float) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    scheduler = Scheduler(list(config.triggers), fire, halt, clock=lambda: now[0], sleep=sleep)
+    scheduler.start()
+    scheduler.join(5)
+
+    assert fired == [("a", "09:01:00"), ("b", "09:01:00"), ("a", "09:02:00"), ("b", "09:02:00")]
+    assert now[0] == datetime(2026, 11, 24, 9, 2, tzinfo=UTC)
+
+
+def _every_minute(name: str) -> dict[str, Any]:
+    return {"name": name, "source": {"type": "schedule", "expression": "rate(1 minute)"}, "job": {"name": name}}
+
+
+def test_the_handler_never_imports_local_mode_or_moto() -> None:
+    code = (
+        "import sys, gluetrigger.handler; "
+        "print([m for m in sys.modules if m.split('.')[0] == 'moto' or m.startswith('gluetrigger.local')])"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert found.stdout.strip() == "[]"
