@@ -21,8 +21,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from gluetrigger.config import parse_config
 from gluetrigger.config_file import load_config
@@ -35,32 +33,10 @@ from gluetrigger.local.outcomes import Outcome, OutcomeLog
 from gluetrigger.local.pollers import failed_message_ids, sqs_event
 from gluetrigger.local.scheduler import Scheduler, scheduled_event
 from gluetrigger.model import EventSource, S3Source
-from gluetrigger.patterns import matches, validate_pattern
+from gluetrigger.patterns import matches
 from gluetrigger.planner import Planner
-from gluetrigger.routing import object_created_pattern
 
 EXAMPLE = load_config(Path(__file__).parents[2] / "triggers.yaml")
-
-
-def object_created(bucket: str, key: str) -> dict[str, Any]:
-    return {
-        "source": "aws.s3",
-        "detail-type": "Object Created",
-        "detail": {"bucket": {"name": bucket}, "object": {"key": key}},
-    }
-
-
-texts = st.text(alphabet="ab/.*\\", max_size=5)
-
-
-@given(prefix=texts, suffix=texts, key=st.text(alphabet="ab/.*\\", min_size=1, max_size=8))
-def test_an_s3_rule_passes_exactly_the_keys_the_handler_accepts(prefix: str, suffix: str, key: str) -> None:
-    source = S3Source(bucket="landing", prefix=prefix, suffix=suffix)
-    pattern = object_created_pattern(source)
-
-    assert validate_pattern(pattern) == []
-    assert matches(pattern, object_created("landing", key)) == (source.key_matches(key) is None)
-    assert not matches(pattern, object_created("elsewhere", key))
 
 
 def test_failed_messages_follow_report_batch_item_failures() -> None:
