@@ -9,7 +9,6 @@ measures gluetrigger plus the emulator, not AWS.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import subprocess
@@ -86,16 +85,13 @@ def planning_throughput() -> float:
 def end_to_end(env: dict[str, str]) -> tuple[float, float]:
     """Runs started per second, and duplicates suppressed per second, through the real handler."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    # The emulator's request log and Powertools' "no metrics" warning (metrics are off here) are noise.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from gluetrigger.local.emulator import EmbeddedEmulator
+
+    # Powertools warns that there are no metrics to publish: metrics are off here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    os.environ.update(env, AWS_ENDPOINT_URL=endpoint)
+    server = EmbeddedEmulator()
+    os.environ.update(env, AWS_ENDPOINT_URL=server.start().url)
     try:
         glue = boto3.client("glue")
         glue.create_job(Name="bench-etl", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})

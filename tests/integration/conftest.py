@@ -11,7 +11,6 @@ and the Glue jobs again for each test, so no test sees another's runs or idempot
 from __future__ import annotations
 
 import json
-import logging
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +20,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from gluetrigger.config import compile_config
 from gluetrigger.config_file import load_config
 from gluetrigger.handler import default_service
+from gluetrigger.local.emulator import EmbeddedEmulator
 
 from .fault_proxy import FaultProxy
 
@@ -116,14 +115,12 @@ class Emulator:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request at INFO
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    proxy = FaultProxy(f"http://{host}:{port}").start()
-    yield Emulator(f"http://{host}:{port}", proxy)
+    embedded = EmbeddedEmulator()
+    url = embedded.start().url
+    proxy = FaultProxy(url).start()
+    yield Emulator(url, proxy)
     proxy.stop()
-    server.stop()
+    embedded.stop()
 
 
 @pytest.fixture
