@@ -71,6 +71,9 @@ class MetricsPublisher:
             for name, value in tally.counters().items():
                 self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
             self._metrics.flush_metrics()
+            # With POWERTOOLS_METRICS_DISABLED, flush_metrics keeps the values; Powertools then
+            # prints them anyway once a metric holds 100. Clearing keeps "disabled" silent.
+            self._metrics.clear_metrics()
         for code, count in sorted(tally.errors.items()):
             with single_metric(
                 name=START_JOB_RUN_ERRORS,

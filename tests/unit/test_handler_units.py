@@ -254,3 +254,37 @@ def test_tally_publishes_all_four_counters_even_when_zero() -> None:
         "EventsIgnored": 0,
         "EventsRejected": 0,
     }
+
+
+def test_disabled_metrics_stay_silent_however_many_invocations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Powertools prints a metric's values once it holds 100, even when metrics are disabled,
+    # unless they are cleared after each flush: local mode runs with metrics disabled for hours.
+    import warnings
+
+    from gluetrigger.telemetry import MetricsPublisher
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    publisher = MetricsPublisher("Test", "test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(150):
+            publisher.publish(Tally(started=1))
+    assert capsys.readouterr().out == ""
+
+
+def test_enabled_metrics_publish_each_invocation_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gluetrigger.telemetry import MetricsPublisher
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    publisher = MetricsPublisher("Test", "test")
+    publisher.publish(Tally(started=2, duplicates=1))
+    publisher.publish(Tally(ignored=1))
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(d["JobRunsStarted"], d["DuplicatesSuppressed"], d["EventsIgnored"]) for d in documents] == [
+        ([2.0], [1.0], [0.0]),
+        ([0.0], [0.0], [1.0]),
+    ]
