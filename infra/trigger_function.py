@@ -36,7 +36,8 @@ __all__ = [
 
 HANDLER = "gluetrigger.handler.handler"
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
-ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info")
+# Local mode (moto, pollers) never runs in Lambda, so it stays out of the function's code.
+ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info", "gluetrigger/local")
 # Graviton: cheaper per millisecond for the same work, and the Powertools layer exists for it.
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Lambda's limit on a function's environment variables, names and values together.
