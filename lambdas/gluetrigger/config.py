@@ -216,7 +216,7 @@ def _source(raw: object, label: str, problems: _Problems) -> Source | None:
         problems.add(label, "source", "required: a mapping with type s3, schedule or event")
         return None
     kind = raw.get("type")
-    if kind not in SOURCE_FIELDS:
+    if not isinstance(kind, str) or kind not in SOURCE_FIELDS:
         problems.add(label, "source.type", f"must be one of s3, schedule, event (got {kind!r})")
         return None
     problems.unknown_fields(label, "source", raw, SOURCE_FIELDS[kind])
@@ -286,12 +286,15 @@ def _event_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> Ev
     if not isinstance(pattern, Mapping):
         problems.add(label, "source.pattern", "required: an EventBridge event pattern (a mapping)")
         return None
-    for path, message in validate_pattern(pattern):
+    pattern_problems = validate_pattern(pattern)
+    for path, message in pattern_problems:
         problems.add(label, _join("source.pattern", path), message)
     bus = raw.get("event_bus", "default")
     if not isinstance(bus, str) or not EVENT_BUS_NAME.match(bus):
         problems.add(label, "source.event_bus", "must be an event bus name or ARN")
         bus = "default"
+    if pattern_problems:
+        return None  # an invalid pattern may hold values JSON cannot carry
     return EventSource(pattern=json.loads(json.dumps(pattern)), event_bus=bus)
 
 

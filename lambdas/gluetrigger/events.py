@@ -267,6 +267,12 @@ def _eventbridge(event: Mapping[str, Any], context: _Context) -> Item:
         "message_id": context.message_id,
     }
     source, detail_type, detail = event.get("source"), event.get("detail-type"), event.get("detail")
+    if not isinstance(source, str) or not source or not isinstance(detail_type, str):
+        return Malformed(
+            f"EventBridge event {event_id} needs 'source' and 'detail-type' strings",
+            context.origin,
+            context.message_id,
+        )
     if source == "aws.s3" and detail_type == "Object Created" and isinstance(detail, Mapping):
         s3_object = _eventbridge_object(detail)
         if s3_object is None:

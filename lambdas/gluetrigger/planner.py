@@ -207,7 +207,21 @@ class _Resolver:
         if placeholder.kind == "time":
             value: str | None = self.event.event_time.strftime(placeholder.arg)
         elif placeholder.kind == "event":
-            value = _query(placeholder.arg, self.event.raw)
+            from jmespath.exceptions import JMESPathError, JMESPathTypeError
+
+            try:
+                value = _query(placeholder.arg, self.event.raw)
+            except JMESPathError as exc:
+                # A function given the wrong type (length() of a number) fails only on the event;
+                # the reason names the types, never the event's value (it may be sensitive).
+                if isinstance(exc, JMESPathTypeError):
+                    expected = " or ".join(exc.expected_types)
+                    why = f"{exc.function_name}() got {exc.actual_type}, expected {expected}"
+                else:
+                    why = str(exc).splitlines()[0]
+                raise RenderError(
+                    self.trigger, f"{placeholder} cannot be evaluated on {self.event.describe()}: {why}"
+                ) from None
         else:
             value = self.values.get(placeholder.arg)
         if not value:

@@ -68,7 +68,10 @@ def compact_policy(policy: object) -> str | None:
             return None
     if not isinstance(policy, Mapping):
         return None
-    return json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):  # a value JSON cannot carry (a date, say)
+        return None
 
 
 def check_job(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list[Finding]:
@@ -256,7 +259,30 @@ def _jmespath_problem(expression: str) -> str | None:
     from jmespath.exceptions import JMESPathError
 
     try:
-        jmespath.compile(expression)
+        parsed = jmespath.compile(expression).parsed
     except JMESPathError as exc:
         return str(exc).splitlines()[0]
+    return _function_problem(parsed)
+
+
+def _function_problem(node: Any) -> str | None:
+    """An unknown function or a wrong argument count: JMESPath finds these only on an event."""
+    from jmespath.functions import Functions
+
+    if not isinstance(node, Mapping):
+        return None
+    if node.get("type") == "function_expression":
+        name, count = node.get("value"), len(node.get("children", []))
+        entry = Functions.FUNCTION_TABLE.get(name)
+        if entry is None:
+            return f"unknown function {name}()"
+        signature = entry["signature"]
+        variadic = bool(signature) and signature[-1].get("variadic", False)
+        if count < len(signature) or (count > len(signature) and not variadic):
+            expected = f"at least {len(signature)}" if variadic else str(len(signature))
+            return f"function {name}() takes {expected} argument(s), not {count}"
+    for child in node.get("children", []):
+        problem = _function_problem(child)
+        if problem:
+            return problem
     return None

@@ -210,3 +210,73 @@ def test_installed_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[0] == "x: source: required: a mapping with type s3, schedule or event"
+
+
+def test_yaml_dates_are_read_as_the_text_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        "triggers:\n"
+        "  - name: dated\n"
+        "    source: {type: event, pattern: {detail: {day: [2026-11-24]}}}\n"
+        "    job:\n"
+        "      name: etl\n"
+        "      arguments: {--day: 2026-11-24}\n"
+        "      execution_role_session_policy: {Version: 2012-10-17, Statement: []}\n",
+    )
+    assert run(capsys, "validate", "--config", config)[:2] == (0, "1 triggers OK\n")
+    code, out, _ = run(capsys, "compile", "--config", config)
+    job = json.loads(out)["triggers"][0]["job"]
+    assert code == 0
+    assert job["arguments"] == {"--day": "2026-11-24"}
+    assert job["execution_role_session_policy"]["Version"] == "2012-10-17"
+
+
+def test_duplicate_yaml_key_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        "triggers:\n  - name: a\n    source: {type: s3, bucket: b-1}\n    job:\n      name: j\n"
+        "      timeout: 10\n      timeout: 20\n",
+    )
+    code, _, err = run(capsys, "validate", "--config", config)
+    assert code == 1
+    assert err == "config: line 7: invalid YAML: found duplicate key 'timeout'\n"
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        "triggers:\n  - name: a\n    source: {type: s3, bucket: b-1}\n    job: &job {name: j, timeout: 10}\n"
+        "  - name: b\n    source: {type: s3, bucket: b-2}\n    job: {<<: *job, timeout: 20}\n",
+    )
+    assert run(capsys, "validate", "--config", config)[:2] == (0, "2 triggers OK\n")
+
+
+def test_render_eventbridge_envelope_with_a_non_string_source_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = {"id": "1", "source": ["x"], "detail-type": "t", "time": "2026-11-24T00:00:00Z", "detail": {}}
+    code, out, err = run(
+        capsys, "render", "--config", EXAMPLE_CONFIG, "--event", write(tmp_path, "e.json", json.dumps(event))
+    )
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1
+    assert "'source' and 'detail-type' strings" in err
+
+
+def test_render_jmespath_type_error_is_a_rejection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        "triggers:\n  - name: ev\n    source: {type: event, pattern: {source: [com.example.orders]}}\n"
+        '    job: {name: j, arguments: {--n: "${event:length(detail.rows)}"}}\n',
+    )
+    code, out, err = run(
+        capsys, "render", "--config", config, "--event", str(EXAMPLES / "eventbridge-custom-event.json")
+    )
+    assert code == 1
+    assert json.loads(out)["rejected"][0]["trigger"] == "ev"
+    assert err.startswith("ev: ${event:length(detail.rows)} cannot be evaluated on event ")
+    assert "18342" not in err  # the event's value is not quoted

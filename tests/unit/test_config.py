@@ -304,6 +304,7 @@ def test_literal_arguments_converted_to_text() -> None:
             {"source": {"type": "event", "pattern": {"source": [{"bogus": 1}]}}},
             "sales: source.pattern.source:",
         ),
+        ({"source": {"type": ["s3"], "bucket": "b-1"}}, "sales: source.type: must be one of"),
     ],
 )
 def test_trigger_and_source_rules(trigger: dict[str, Any], expected: str) -> None:
@@ -422,3 +423,28 @@ def test_compile_round_trips_and_selects_one_trigger() -> None:
         compile_config(config, only="nope")
     with pytest.raises(ConfigError):
         parse_compiled({**compiled, "only": "nope"})
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("lenght(detail.x)", "unknown function lenght()"),
+        ("length(detail.a, detail.b)", "function length() takes 1 argument(s), not 2"),
+        ("detail.x | merge()", "function merge() takes at least 1 argument(s), not 0"),
+    ],
+)
+def test_event_expressions_with_unknown_functions_or_arity_are_config_errors(expression: str, expected: str) -> None:
+    document = doc(source={"type": "event", "pattern": {"source": ["x"]}})
+    document["triggers"][0]["job"]["arguments"] = {"--a": f"${{event:{expression}}}"}
+    assert problems(document) == [
+        f"sales: job.arguments.--a: ${{event:{expression}}}: invalid JMESPath expression: {expected}"
+    ]
+
+
+def test_valid_event_expressions_with_functions_pass() -> None:
+    document = doc(source={"type": "event", "pattern": {"source": ["x"]}})
+    document["triggers"][0]["job"]["arguments"] = {
+        "--a": "${event:join('-', sort_by(detail.items, &name)[*].name)}",
+        "--b": "${event:not_null(detail.a, detail.b, detail.c)}",
+    }
+    parse_config(document)
