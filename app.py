@@ -27,11 +27,15 @@ def main() -> int:
     app = App()
     try:
         settings = Settings.from_context(app.node.try_get_context)
-        GlueTriggerStack(app, config=load_config(settings.triggers_path), settings=settings)
+        config = load_config(settings.triggers_path)
+        GlueTriggerStack(app, config=config, settings=settings)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
+    # Printed as `gluetrigger validate` prints them (a deprecated field, say); they do not fail synth.
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
     add_nag_checks(app)
     try:
         app.synth()

@@ -133,9 +133,14 @@ def normalize_message(body: str, message_id: str, source_arn: str | None = None)
 
 
 def _top(event: object, context: _Context) -> list[Item]:
+    """A payload with nothing recognisable in it is refused whole; one bad record among good ones is not."""
     items = list(_walk(event, context))
-    if len(items) == 1 and isinstance(items[0], Malformed) and items[0].origin == context.origin:
-        raise EventShapeError(items[0].reason)
+    malformed = [item for item in items if isinstance(item, Malformed)]
+    if malformed and len(malformed) == len(items):
+        first = malformed[0]
+        where = "" if first.origin == context.origin else f"{first.origin}: "
+        more = f" (and {len(items) - 1} more like it)" if len(items) > 1 else ""
+        raise EventShapeError(f"{where}{first.reason}{more}")
     return items
 
 
@@ -302,7 +307,8 @@ def _eventbridge_object(detail: Mapping[str, Any]) -> S3Object | None:
         bucket=name,
         key=key,
         size=_int_or_none(obj.get("size")),
-        etag=_str_or_none(obj.get("etag")),
+        # AWS writes "etag"; moto's server writes "eTag", as in classic notifications.
+        etag=_str_or_none(obj.get("etag")) or _str_or_none(obj.get("eTag")),
         version_id=_str_or_none(obj.get("version-id")),
         sequencer=_str_or_none(obj.get("sequencer")),
     )

@@ -89,6 +89,9 @@ class Failure:
     code: str
     message: str
     retryable: bool
+    # False when the run was held back before reaching Glue (the idempotency store said wait):
+    # such failures are not StartJobRun errors, and must not trip the StartJobRunErrors alarm.
+    from_glue: bool = True
 
 
 class StartJobRunError(Exception):

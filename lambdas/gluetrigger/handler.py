@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -60,6 +61,9 @@ if TYPE_CHECKING:
     from gluetrigger.lambda_context import LambdaContextLike
     from gluetrigger.planner import Plan, PlannedRun
     from gluetrigger.runner import RunOutcome
+
+# Set by the Lambda runtime, and only there.
+LAMBDA_FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 
 __all__ = ["EventError", "PermanentEventError", "RetryableEventError", "Service", "default_service", "handler"]
 
@@ -223,7 +227,8 @@ class Service:
         result = self._runner.start(run, context)
         fields.update(JobRunId=result.job_run_id, outcome=result.outcome)
         if result.failure is not None:
-            tally.errors[result.failure.code] += 1
+            if result.failure.from_glue:
+                tally.errors[result.failure.code] += 1
             failure = {"error_code": result.failure.code, "retryable": result.failure.retryable}
             self.logger.warning("job run not started", extra={**fields, **failure, "error": result.failure.message})
         elif result.outcome == "duplicate":
@@ -255,7 +260,7 @@ def _service_from_env() -> Service:
 
 
 def default_service() -> Service:
-    """The container's Service, built from the environment by the first invocation."""
+    """The container's Service, built from the environment once (at init on Lambda, see below)."""
     with _BUILD_LOCK:
         return _service_from_env()
 
@@ -263,3 +268,10 @@ def default_service() -> Service:
 def handler(event: Any, context: LambdaContextLike) -> dict[str, Any]:
     """Lambda's entry point (handler string ``gluetrigger.handler.handler``)."""
     return default_service()(event, context)
+
+
+# On Lambda, build the service during the init phase (run before the first event, at full CPU):
+# an unusable environment then fails the init with its message, and no invocation pays for set-up.
+# Elsewhere (tests, local mode) the environment is set after import, so the first call builds it.
+if os.environ.get(LAMBDA_FUNCTION_NAME_ENV):
+    default_service()

@@ -109,9 +109,12 @@ class Runner:
             return RunOutcome(run, "error", failure=error.failure)
         except IdempotencyAlreadyInProgressError as error:
             message = "another delivery of this event is starting the run; retry once it has finished"
-            return RunOutcome(run, "error", failure=Failure(type(error).__name__, message, retryable=True))
+            return RunOutcome(
+                run, "error", failure=Failure(type(error).__name__, message, retryable=True, from_glue=False)
+            )
         except _RETRYABLE_IDEMPOTENCY_ERRORS as error:
-            return RunOutcome(run, "error", failure=Failure(type(error).__name__, str(error), retryable=True))
+            failure = Failure(type(error).__name__, str(error), retryable=True, from_glue=False)
+            return RunOutcome(run, "error", failure=failure)
         outcome: Outcome = "duplicate" if response.get(_REPLAYED) else "started"
         return RunOutcome(run, outcome, job_run_id=str(response["JobRunId"]))
 

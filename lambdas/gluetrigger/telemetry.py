@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 __all__ = [
     "DUPLICATES_SUPPRESSED",
@@ -74,6 +75,8 @@ class MetricsPublisher:
             # With POWERTOOLS_METRICS_DISABLED, flush_metrics keeps the values; Powertools then
             # prints them anyway once a metric holds 100. Clearing keeps "disabled" silent.
             self._metrics.clear_metrics()
+        if is_metrics_disabled():
+            return  # single_metric prints whatever POWERTOOLS_METRICS_DISABLED says
         for code, count in sorted(tally.errors.items()):
             with single_metric(
                 name=START_JOB_RUN_ERRORS,

@@ -64,6 +64,22 @@ def test_a_missing_config_and_a_bad_setting_fail_the_same_way(tmp_path: Path) ->
     assert line.startswith(f"config: {tmp_path / 'missing.yaml'}: cannot read")
 
 
+def test_config_warnings_are_printed_at_synth_as_validate_prints_them(tmp_path: Path) -> None:
+    config = tmp_path / "triggers.yaml"
+    config.write_text(
+        "triggers:\n  - name: old\n    source: {type: s3, bucket: landing-bucket}\n"
+        "    job: {name: x, allocated_capacity: 10}\n",
+        encoding="utf-8",
+    )
+    warnings = [str(warning) for warning in load_config(config).warnings]
+    assert warnings
+
+    result = run_app(tmp_path, GLUETRIGGER_TRIGGERS=str(config), CDK_CONTEXT_JSON=json.dumps(cdk_context()))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == warnings
+
+
 def test_the_app_synthesizes_the_repo_config_with_cdk_nag_enabled(tmp_path: Path) -> None:
     result = run_app(tmp_path, CDK_CONTEXT_JSON=json.dumps(cdk_context()))
     assert result.returncode == 0, result.stderr

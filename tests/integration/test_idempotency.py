@@ -11,7 +11,7 @@ import pytest
 from gluetrigger.handler import RetryableEventError
 
 from .conftest import Emulator
-from .helpers import custom_event, example, failed_ids, invoke, sqs_batch
+from .helpers import counter, custom_event, example, failed_ids, invoke, sqs_batch
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,9 @@ def test_same_event_five_times_in_a_row_starts_one_run(aws: Emulator) -> None:
     assert [r["Id"] for r in aws.job_runs("it-partner-ingest")] == [first["partner-drop"]]
 
 
-def test_same_event_from_eight_threads_at_once_starts_one_run(aws: Emulator) -> None:
+def test_same_event_from_eight_threads_at_once_starts_one_run(
+    aws: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     event = custom_event("Single Slot")
     barrier = threading.Barrier(8)
     results: list[Any] = []
@@ -59,6 +61,8 @@ def test_same_event_from_eight_threads_at_once_starts_one_run(aws: Emulator) -> 
     assert all(isinstance(error, RetryableEventError) for error in errors), errors
     assert [r["runs"][0]["JobRunId"] for r in responses] == [run["Id"]] * len(responses)
     assert [r["runs"][0]["duplicate"] for r in responses].count(False) <= 1
+    # Deliveries held back by the in-progress record never reached Glue: no StartJobRun error.
+    assert counter(capsys.readouterr().out, "StartJobRunErrors") == 0
     # A redelivery of a delivery that failed retryably finds the run started.
     assert invoke(event)["runs"][0] == {
         "trigger": "single-slot",

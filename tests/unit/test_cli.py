@@ -161,6 +161,7 @@ def test_render_rejection_exits_one(tmp_path: Path, capsys: pytest.CaptureFixtur
         ("not json", "not JSON"),
         ('{"hello": 1}', "not an event shape gluetrigger knows"),
         ("[]", "empty list"),
+        ('{"Records": [{"foo": 1}]}', "is not supported"),
     ],
 )
 def test_render_bad_input_exits_two(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -109,6 +110,14 @@ def test_eventbridge_object_created_keys_are_taken_as_written() -> None:
     assert event.envelope is not None
 
 
+def test_eventbridge_object_created_with_moto_style_etag() -> None:
+    raw = example("eventbridge-s3-object-created.json")
+    raw["detail"]["object"]["eTag"] = raw["detail"]["object"].pop("etag")
+    (event,) = events_only(normalize(raw))
+    assert event.s3 is not None
+    assert event.s3.etag == "b1946ac92492d2347c6235b4d2611184"
+
+
 def test_eventbridge_scheduled_event() -> None:
     (event,) = events_only(normalize(example("eventbridge-scheduled-event.json")))
     assert event.kind == "schedule"
@@ -192,17 +201,30 @@ def test_unknown_top_level_shapes_raise(payload: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("event", "reason"),
+    ("record", "reason"),
     [
-        ({"Records": [{"eventSource": "aws:dynamodb"}]}, "not supported"),
-        ({"Records": [{"eventSource": "aws:s3", "s3": {}}]}, "lacks s3.bucket.name"),
-        ({"Records": [{"eventSource": "aws:sqs", "messageId": "m", "body": '{"x": 1}'}]}, "not an event shape"),
+        ({"eventSource": "aws:dynamodb"}, "not supported"),
+        ({"eventSource": "aws:s3", "s3": {}}, "lacks s3.bucket.name"),
+        ({"eventSource": "aws:sqs", "messageId": "m", "body": '{"x": 1}'}, "not an event shape"),
     ],
 )
-def test_malformed_records_inside_a_batch_say_why(event: object, reason: str) -> None:
-    (item,) = normalize(event)
-    assert isinstance(item, Malformed)
-    assert reason in item.reason
+def test_malformed_records_beside_good_ones_say_why(record: dict[str, Any], reason: str) -> None:
+    good, bad = normalize({"Records": [s3_record("ok.csv"), record]})
+    assert isinstance(good, InboundEvent)
+    assert isinstance(bad, Malformed)
+    assert reason in bad.reason
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({"eventSource": "aws:dynamodb"}, "event/Records[0]: record from 'aws:dynamodb' is not supported"),
+        ({"eventSource": "aws:sqs", "messageId": "m", "body": "{"}, "message body is not JSON"),
+    ],
+)
+def test_a_payload_with_nothing_recognisable_is_refused_whole(record: dict[str, Any], reason: str) -> None:
+    with pytest.raises(EventShapeError, match=re.escape(reason)):
+        normalize({"Records": [record, record]})
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -270,7 +274,7 @@ def test_disabled_metrics_stay_silent_however_many_invocations(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(150):
-            publisher.publish(Tally(started=1))
+            publisher.publish(Tally(started=1, errors=Counter({"ThrottlingException": 1})))
     assert capsys.readouterr().out == ""
 
 
@@ -288,3 +292,28 @@ def test_enabled_metrics_publish_each_invocation_once(
         ([2.0], [1.0], [0.0]),
         ([0.0], [0.0], [1.0]),
     ]
+
+
+def _import_handler_as_lambda(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = "import gluetrigger.handler as h; print(h._service_from_env.cache_info().currsize)"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GLUETRIGGER_", "AWS_LAMBDA"))}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "fn", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_on_lambda_the_service_is_built_during_init() -> None:
+    config = {"triggers": [{"name": "t", "source": {"type": "s3", "bucket": "bkt"}, "job": {"name": "j"}}]}
+    result = _import_handler_as_lambda({"GLUETRIGGER_CONFIG": json.dumps(config), "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
+
+
+def test_on_lambda_an_unusable_environment_fails_the_init_with_its_message() -> None:
+    result = _import_handler_as_lambda({})
+    assert result.returncode == 1
+    assert "GLUETRIGGER_IDEMPOTENCY_TABLE" in result.stderr

@@ -142,6 +142,48 @@ def test_commands_to_try_use_inputs_the_trigger_matches() -> None:
     assert example_entry(EventSource(pattern={"detail": {"n": [{"cidr": "10.0.0.0/8"}]}})) is None
 
 
+def test_the_event_to_try_carries_the_fields_the_triggers_templates_read() -> None:
+    """Otherwise the printed put-events command is rejected: a variable is missing in the event."""
+    trigger = EXAMPLE.trigger("orders-exported")
+    assert isinstance(trigger.source, EventSource)
+
+    entry = example_entry(trigger.source, trigger.job.arguments.values())
+
+    assert entry is not None
+    event = {
+        "version": "0",
+        "id": "e1",
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": "123456789012",
+        "time": "2026-11-24T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": json.loads(entry["Detail"]),
+    }
+    plan = Planner(EXAMPLE).plan(normalize(event))
+    assert plan.rejected == []
+    [run] = plan.runs
+    assert run.request["Arguments"]["--export_id"] == "example"
+
+
+def test_fire_takes_config_and_endpoint_given_before_or_after_it(tmp_path: Path) -> None:
+    config = tmp_path / "other.yaml"
+    config.write_text(json.dumps({"triggers": [_every_minute("only-here")]}))
+    nowhere = "http://127.0.0.1:1"
+    for args in (
+        ["local", "--config", str(config), "fire", "only-here", "--endpoint-url", nowhere],
+        ["local", "--endpoint-url", nowhere, "fire", "only-here", "--config", str(config)],
+        ["local", "--config", str(config), "--port", "1", "fire", "only-here"],
+        ["local", "fire", "only-here", "--config", str(config), "--endpoint-url", nowhere],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "gluetrigger", *args], capture_output=True, text=True, timeout=60, check=False
+        )
+        # The trigger was found in that config and the endpoint was the one given: only reaching it failed.
+        assert (done.returncode, done.stderr) == (1, f"gluetrigger: cannot reach {nowhere}: is the emulator running?\n")
+
+
 def test_failures_count_once_per_message_however_often_it_is_delivered() -> None:
     log = OutcomeLog()
     for delivery in (1, 2, 3):

@@ -69,8 +69,10 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
         "trigger's Scheduled Event, timed now, to its queue on a running `gluetrigger local`.",
     )
     fire.add_argument("trigger", metavar="TRIGGER", help="a schedule trigger of the config")
-    _config_option(fire)
-    _endpoint_option(fire)
+    # Given before or after `fire` (`local --config X fire T`, `local fire T --config X`): a
+    # subparser's own default would overwrite the value `local` parsed, so it has none.
+    _config_option(fire, default=argparse.SUPPRESS)
+    _endpoint_option(fire, default=argparse.SUPPRESS)
     fire.set_defaults(command=_guarded(_fire))
 
     runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
@@ -80,13 +82,16 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     runs.set_defaults(command=_guarded(_runs))
 
 
-def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH", help="default: ./triggers.yaml")
+def _config_option(parser: argparse.ArgumentParser, default: str = DEFAULT_CONFIG) -> None:
+    parser.add_argument("--config", default=default, metavar="PATH", help="default: ./triggers.yaml")
 
 
-def _endpoint_option(parser: argparse.ArgumentParser) -> None:
+def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     parser.add_argument(
-        "--endpoint-url", metavar="URL", help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL)"
+        "--endpoint-url",
+        default=default,
+        metavar="URL",
+        help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL)",
     )
 
 
@@ -189,7 +194,8 @@ def _fire(args: argparse.Namespace) -> int:
         raise _CommandError(
             EXIT_USAGE, f"{trigger.name} is a {trigger.source.type} trigger; only schedule triggers fire"
         )
-    endpoint = _endpoint(args.endpoint_url)
+    # `local --port N fire T`: the embedded emulator of the `gluetrigger local --port N` that runs.
+    endpoint = _endpoint(args.endpoint_url or (f"http://127.0.0.1:{args.port}" if args.port else None))
     activate(endpoint)
     with _reaching(endpoint.url):
         sqs = endpoint.client("sqs")

@@ -23,6 +23,7 @@ from gluetrigger.model import EventSource, S3Source, ScheduleSource
 if TYPE_CHECKING:
     from gluetrigger.local.outcomes import Outcome
     from gluetrigger.model import Config, Trigger
+    from gluetrigger.templates import Template
 
 __all__ = ["READY", "Console", "table"]
 
@@ -93,7 +94,13 @@ class Console:
                 f"gluetrigger local fire {trigger.name} --config {shlex.quote(config_path)} --endpoint-url {endpoint}"
             )
             return f"{source.expression}{zone} ({fires}); fire it now: {fire}"
-        entry = example_entry(source) if isinstance(source, EventSource) else None
+        entry = example_entry(source, _templates(trigger)) if isinstance(source, EventSource) else None
         if entry is None:
             return f"{aws} events put-events --entries '[{{...an event matching the pattern...}}]'"
         return f"{aws} events put-events --entries {shlex.quote(json.dumps([entry]))}"
+
+
+def _templates(trigger: Trigger) -> list[Template]:
+    """Every template of ``trigger``: its arguments, job_run_id and idempotency_key."""
+    optional = (trigger.job.job_run_id, trigger.idempotency_key)
+    return [*trigger.job.arguments.values(), *(template for template in optional if template is not None)]

@@ -9,7 +9,8 @@ or event pattern too specific to guess), None tells the console to show a placeh
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,14 @@ from gluetrigger.patterns import matches
 
 if TYPE_CHECKING:
     from gluetrigger.model import EventSource, S3Source
+    from gluetrigger.templates import Template
 
 __all__ = ["example_entry", "example_key"]
 
 _MISSING = object()
+# A ``${event:EXPR}`` that is a plain field path under ``detail`` (``detail.exportId``): the
+# sample event must carry it, or the handler rejects the event for the missing variable.
+_DETAIL_PATH = re.compile(r"^detail(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
 def example_key(source: S3Source, today: date) -> str | None:
@@ -33,14 +38,22 @@ def example_key(source: S3Source, today: date) -> str | None:
     return None
 
 
-def example_entry(source: EventSource) -> dict[str, str] | None:
-    """A PutEvents entry (Source, DetailType, Detail as JSON) that the trigger's pattern matches."""
+def example_entry(source: EventSource, templates: Iterable[Template] = ()) -> dict[str, str] | None:
+    """A PutEvents entry (Source, DetailType, Detail as JSON) that the trigger's pattern matches.
+
+    ``templates`` are the trigger's (arguments, job_run_id, idempotency_key): every
+    ``${event:detail.FIELD}`` they read is given a sample value, so the event starts a run.
+    """
     envelope = _sample(source.pattern)
     if not isinstance(envelope, dict):
         return None
     envelope.setdefault("source", "com.example")
     envelope.setdefault("detail-type", "Example")
     envelope.setdefault("detail", {})
+    for template in templates:
+        for placeholder in template.placeholders:
+            if placeholder.kind == "event" and _DETAIL_PATH.match(placeholder.arg.strip()):
+                _fill(envelope, placeholder.arg.strip().split("."))
     if not all(isinstance(envelope[k], str) for k in ("source", "detail-type")):
         return None
     if not isinstance(envelope["detail"], dict) or not matches(source.pattern, envelope):
@@ -53,6 +66,15 @@ def example_entry(source: EventSource) -> dict[str, str] | None:
     if source.event_bus != "default":
         entry["EventBusName"] = source.event_bus
     return entry
+
+
+def _fill(envelope: dict[str, Any], path: list[str]) -> None:
+    """Give ``envelope`` a sample value at ``path`` unless it has one (or a non-object on the way)."""
+    node: Any = envelope
+    for field in path[:-1]:
+        node = node.setdefault(field, {}) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.setdefault(path[-1], "example")
 
 
 def _sample(pattern: Mapping[str, Any]) -> Any:
