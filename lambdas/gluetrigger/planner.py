@@ -77,11 +77,14 @@ class Plan:
     rejected: list[Rejection] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """``{"runs", "ignored"}``, plus ``"rejected"`` only when an event was rejected."""
+        document: dict[str, Any] = {
             "runs": [r.to_json() for r in self.runs],
             "ignored": [i.to_json() for i in self.ignored],
-            "rejected": [r.to_json() for r in self.rejected],
         }
+        if self.rejected:
+            document["rejected"] = [r.to_json() for r in self.rejected]
+        return document
 
 
 class Planner:
