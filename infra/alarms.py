@@ -47,8 +47,9 @@ class Alarms(Construct):
         self._alarm(
             "DeadLetters",
             dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
-            "Events that gluetrigger could not process are waiting in the dead-letter queue: "
-            "read the messages (they carry the error), fix the cause, then redrive them.",
+            "Events that gluetrigger could not process are waiting in the dead-letter queue: read the "
+            "messages (those the handler sent carry the gluetrigger-reason, -trigger and -source attributes, "
+            "the others their error), fix the cause, then replay them (to the trigger's queue, or to its function).",
         )
 
     def watch(self, function: TriggerFunction) -> None:

@@ -6,7 +6,8 @@ this with the Object Created pattern that :mod:`infra.s3_source` builds, on the 
 A burst of thousands of files must neither throttle Lambda nor lose an event. The queue absorbs
 the burst; the event source mapping drains it at a bounded concurrency; ReportBatchItemFailures
 returns only the failed messages; after ``max_receive_count`` receives a message moves to the
-DLQ. EventBridge itself retries delivery to the queue and dead-letters what it cannot deliver.
+DLQ (one that fails for good goes there at once: the handler sends it, with the reason).
+EventBridge itself retries delivery to the queue and dead-letters what it cannot deliver.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 One table serves all functions because Powertools prefixes every record's key with the function
 name; one DLQ collects everything that could not be processed (queue redrives, undeliverable
-EventBridge and Scheduler events, failed asynchronous invocations), so an operator has one place
-to look and one alarm to watch.
+EventBridge and Scheduler events, failed asynchronous invocations, and the events the handler
+itself sends there, with the reason, when they fail for good), so an operator has one place to
+look and one alarm to watch.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from constructs import Construct
 from gluetrigger.config import compile_config
 from gluetrigger.errors import ConfigError, Problem
 from gluetrigger.model import Config, Trigger
+from gluetrigger.settings import DEAD_LETTER_QUEUE_URL_ENV, IDEMPOTENCY_TABLE_ENV
 from infra.nag import acknowledge
 from infra.settings import Settings
 from infra.state import SharedState
@@ -29,7 +30,9 @@ __all__ = [
     "ENVIRONMENT_MAX_BYTES",
     "HANDLER",
     "IDEMPOTENCY_ACTIONS",
+    "QUEUE_URL_MAX",
     "TriggerFunction",
+    "environment_size",
     "function_code",
     "python_runtime",
 ]
@@ -42,8 +45,14 @@ ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info", "gluetrigger/local"
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Lambda's limit on a function's environment variables, names and values together.
 ENVIRONMENT_MAX_BYTES = 4096
-# The table's generated name is unknown at synth time; count the longest DynamoDB allows.
+# Generated names are unknown at synth time (tokens): count the longest each can be.
+# The idempotency table's name: the longest DynamoDB allows.
 TABLE_NAME_MAX = 255
+# The DLQ's URL: https://<SQS endpoint>/<12-digit account>/<queue name, at most 80 characters>. The
+# longest endpoint in any partition botocore knows is 35 characters (sqs.cn-northwest-1.amazonaws.com.cn):
+# 64 leaves room for longer regions and partitions.
+QUEUE_URL_MAX = len("https://") + 64 + len("/123456789012/") + 80
+TOKEN_MAX_BYTES = {IDEMPOTENCY_TABLE_ENV: TABLE_NAME_MAX, DEAD_LETTER_QUEUE_URL_ENV: QUEUE_URL_MAX}
 # What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Characters IAM would read as a wildcard or a policy variable inside a resource ARN.
@@ -53,6 +62,14 @@ IAM_SPECIAL = ("*", "?", "${")
 def function_code() -> lambda_.Code:
     """The ``lambdas/`` directory as the code asset; create once per stack and share it."""
     return lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=list(ASSET_EXCLUDE))
+
+
+def environment_size(environment: dict[str, str]) -> int:
+    """The bytes Lambda counts for ``environment``, a token counted at its value's longest."""
+    return sum(
+        len(name.encode()) + (TOKEN_MAX_BYTES[name] if Token.is_unresolved(value) else len(value.encode()))
+        for name, value in environment.items()
+    )
 
 
 def python_runtime(name: str) -> lambda_.Runtime:
@@ -79,7 +96,9 @@ class TriggerFunction(Construct):
         self.trigger = trigger
         environment = {
             "GLUETRIGGER_CONFIG": json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
-            "GLUETRIGGER_IDEMPOTENCY_TABLE": state.table.table_name,
+            IDEMPOTENCY_TABLE_ENV: state.table.table_name,
+            # Where the handler sends what fails for good, at once and with the reason.
+            DEAD_LETTER_QUEUE_URL_ENV: state.dlq.queue_url,
             "POWERTOOLS_SERVICE_NAME": trigger.name,
             "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
             # The handler imports the X-Ray SDK only when asked to, so a cold start without tracing
@@ -112,8 +131,9 @@ class TriggerFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
             environment=environment,
             log_group=log_group,
-            # Asynchronous invocations (schedules): a permanent error raises, Lambda retries a bounded
-            # number of times, then the event lands in the DLQ with the error for an operator.
+            # Asynchronous invocations (schedules): the handler dead-letters a permanent failure itself
+            # and returns; what still fails (a retryable error, or the DLQ refused the event) Lambda
+            # retries a bounded number of times, then sends to the DLQ with the error for an operator.
             retry_attempts=settings.retry_attempts,
             max_event_age=settings.max_event_age,
             on_failure=destinations.SqsDestination(state.dlq),
@@ -126,6 +146,10 @@ class TriggerFunction(Construct):
             )
         )
         state.table.grant(role, *IDEMPOTENCY_ACTIONS)
+        # The handler's own dead letters. The on-failure destination above already grants this
+        # (with GetQueueAttributes and GetQueueUrl); stated for the handler, it merges into that
+        # statement (@aws-cdk/aws-iam:minimizePolicies), so the policy holds it once.
+        state.dlq.grant(role, "sqs:SendMessage")
 
         acknowledge(
             self.function,
@@ -154,10 +178,7 @@ def _check(trigger: Trigger, environment: dict[str, str]) -> None:
                 "glue:StartJobRun grant; rename the job",
             )
         )
-    size = sum(
-        len(name.encode()) + (TABLE_NAME_MAX if Token.is_unresolved(value) else len(value.encode()))
-        for name, value in environment.items()
-    )
+    size = environment_size(environment)
     if size > ENVIRONMENT_MAX_BYTES:
         compiled = len(environment["GLUETRIGGER_CONFIG"].encode())
         problems.append(

@@ -27,7 +27,8 @@ def client(service: str, config: Config) -> Any:
     """The container's client for ``service``; ``config`` applies when it is first made.
 
     Each service has one owner module (Glue: :mod:`gluetrigger.glue_client`, DynamoDB:
-    :mod:`gluetrigger.runner`) that always passes the same configuration.
+    :mod:`gluetrigger.runner`, SQS: :mod:`gluetrigger.dead_letters`) that always passes the same
+    configuration.
     """
     with _LOCK:
         made = _CLIENTS.get(service)

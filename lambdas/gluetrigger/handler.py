@@ -4,7 +4,8 @@ Environment (read once per container, see :mod:`gluetrigger.settings`): ``GLUETR
 (the JSON ``gluetrigger compile`` prints) or ``GLUETRIGGER_CONFIG_FILE`` (a file holding it),
 ``GLUETRIGGER_IDEMPOTENCY_TABLE``, ``POWERTOOLS_METRICS_NAMESPACE`` (default GlueTrigger),
 ``POWERTOOLS_SERVICE_NAME`` (default gluetrigger), ``GLUETRIGGER_TRACING`` (default off;
-``POWERTOOLS_TRACE_DISABLED`` wins), ``POWERTOOLS_LOG_LEVEL``; boto3 honours ``AWS_ENDPOINT_URL``.
+``POWERTOOLS_TRACE_DISABLED`` wins), ``POWERTOOLS_LOG_LEVEL``, ``GLUETRIGGER_DEAD_LETTER_QUEUE_URL``
+(optional, see below); boto3 honours ``AWS_ENDPOINT_URL``.
 
 Direct invocations (an EventBridge rule or Scheduler target, an S3 notification, an SNS
 subscription, or a JSON list of such events) return, when every run the event calls for has
@@ -29,6 +30,16 @@ SQS batches (records whose eventSource is ``aws:sqs``) go through Powertools bat
 and return ``{"batchItemFailures": [{"itemIdentifier": <messageId>}]}``, listing only the
 messages that failed, for whichever reason above: they return to the queue, and those that keep
 failing move to its dead-letter queue after maxReceiveCount receives.
+
+With ``GLUETRIGGER_DEAD_LETTER_QUEUE_URL`` (the stack always sets it), an event or message that
+failed only permanently does not wait for that: retrying it is pointless, and the platform would
+deliver it to the DLQ without its reason. The handler sends it there itself, body untouched, with
+the reason in message attributes (:mod:`gluetrigger.dead_letters`), logs "event dead-lettered"
+once at ERROR, counts EventsDeadLettered, and treats it as handled: the message is left out of
+``batchItemFailures`` (SQS deletes it), and a direct invocation returns normally (Lambda does not
+retry it) with ``"dead_lettered": [{"reason", "trigger"}]`` next to its runs and ignored events.
+Anything with a retryable failure is retried as above (the runs that did start are idempotent),
+and if the DLQ does not take the event, it is reported failed as if there were no DLQ.
 """
 
 from __future__ import annotations
@@ -37,16 +48,18 @@ import functools
 import json
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from aws_lambda_powertools import Logger
 
+from gluetrigger.dead_letters import DeadLetterError, DeadLetterQueue
 from gluetrigger.errors import EventShapeError
 from gluetrigger.events import normalize, normalize_message
 from gluetrigger.glue_client import GlueJobStarter, glue_client
 from gluetrigger.inbound import SQS_BATCH, InboundValidator, InvalidEventError
-from gluetrigger.planner import Planner
+from gluetrigger.planner import Plan, Planner
 from gluetrigger.runner import Runner, dynamodb_client
 from gluetrigger.settings import Settings
 from gluetrigger.telemetry import MetricsPublisher, Tally
@@ -59,7 +72,7 @@ if TYPE_CHECKING:
 
     from gluetrigger.events import Item
     from gluetrigger.lambda_context import LambdaContextLike
-    from gluetrigger.planner import Plan, PlannedRun
+    from gluetrigger.planner import PlannedRun
     from gluetrigger.runner import RunOutcome
 
 # Set by the Lambda runtime, and only there.
@@ -84,6 +97,38 @@ class RetryableEventError(EventError):
     """A run could not be started for now; a redelivery will try again (and skip what started)."""
 
 
+class _DeadLettered(Exception):  # noqa: N818
+    """Not an error: the event failed for good and is now in the DLQ, so it is handled.
+
+    Raised where the failure is found, deep in the processing, and caught where a message or an
+    invocation ends, which then reports success instead of a failure for the platform to retry.
+    """
+
+    def __init__(self, reason: str, trigger: str | None) -> None:
+        super().__init__(reason)
+        self.entry = {"reason": reason, "trigger": trigger}
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """What arrived (one SQS message, or a direct invocation's event), as the DLQ would keep it."""
+
+    source: str  # the SQS message id, or the event's id (the Lambda request id when it has none)
+    message_id: str | None
+    body: Callable[[], str]  # the message body untouched, or the event as JSON; made only if needed
+
+    @classmethod
+    def message(cls, record: SQSRecord) -> _Delivery:
+        body: str = record.body
+        return cls(record.message_id, record.message_id, lambda: body)
+
+    @classmethod
+    def invocation(cls, event: Any, context: LambdaContextLike) -> _Delivery:
+        event_id = event.get("id") if isinstance(event, Mapping) else None
+        source = event_id if isinstance(event_id, str) and event_id else context.aws_request_id
+        return cls(source, None, functools.partial(json.dumps, event))
+
+
 @dataclass(frozen=True)
 class _Processed:
     """One event (direct invocation) or one SQS message: its plan and what became of its runs."""
@@ -98,6 +143,12 @@ class _Processed:
     def retryable_reasons(self) -> list[str]:
         return self._failures(retryable=True)
 
+    def permanent_triggers(self) -> set[str]:
+        """The triggers that the permanent reasons name."""
+        rejected = {r.trigger for r in self.plan.rejected if r.trigger is not None}
+        failed = {o.run.trigger.name for o in self.outcomes if o.failure is not None and not o.failure.retryable}
+        return rejected | failed
+
     def _failures(self, *, retryable: bool) -> list[str]:
         return [
             f"{o.run.trigger.name}: {o.failure.code}: {o.failure.message}"
@@ -105,18 +156,23 @@ class _Processed:
             if o.failure is not None and o.failure.retryable == retryable
         ]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, dead_lettered: _DeadLettered | None = None) -> dict[str, Any]:
+        """A direct invocation's response; ``dead_lettered`` adds what the DLQ took instead of raising."""
+        response: dict[str, Any] = {
             "runs": [o.to_json() for o in self.outcomes],
             "ignored": [skip.to_json() for skip in self.plan.ignored],
         }
+        if dead_lettered is not None:
+            response["dead_lettered"] = [dead_lettered.entry]
+        return response
 
 
 class Service:
     """Everything the handler builds once per container, and the per-invocation logic.
 
     Built from :class:`Settings`: the compiled config is parsed and validated, schemas compiled
-    and boto3 clients made here, so an invocation only validates, plans and calls AWS.
+    and boto3 clients made here, so an invocation only validates, plans and calls AWS (the
+    dead-letter queue's client is made on its first use: most containers never need it).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -131,6 +187,8 @@ class Service:
             dynamodb_client(),
             {trigger.idempotency_ttl_seconds for trigger in config.triggers},
         )
+        url = settings.dead_letter_queue_url
+        self._dead_letters = DeadLetterQueue(url) if url else None
         entry: Callable[[Any, Any], dict[str, Any]] = self.logger.inject_lambda_context(self._invoke, clear_state=True)
         if settings.tracing:
             # Imported only when enabled: the X-Ray SDK would otherwise load on every cold start.
@@ -144,20 +202,27 @@ class Service:
 
     def _invoke(self, event: Any, context: LambdaContextLike) -> dict[str, Any]:
         tally = Tally()
+        # An event that fails validation cannot be an SQS batch (Lambda's are valid): it is direct.
+        delivery = _Delivery.invocation(event, context)
         try:
-            if self._check(event, None, tally) == SQS_BATCH:
+            if self._check(event, delivery, tally) == SQS_BATCH:
                 return self._batch(event, context, tally)
-            return self._direct(event, context, tally)
+            return self._direct(event, delivery, context, tally)
+        except _DeadLettered as dead:
+            return _Processed(Plan(), []).to_json(dead)  # refused whole: nothing was planned
         finally:
             self._metrics.publish(tally)
 
-    def _direct(self, event: Any, context: LambdaContextLike, tally: Tally) -> dict[str, Any]:
+    def _direct(self, event: Any, delivery: _Delivery, context: LambdaContextLike, tally: Tally) -> dict[str, Any]:
         try:
             items = normalize(event)
         except EventShapeError as error:
-            self._reject(str(error), None, tally)
+            self._reject(str(error), delivery, tally)
         processed = self._process(items, context, tally)
-        self._settle(processed, None)
+        try:
+            self._settle(processed, delivery, tally)
+        except _DeadLettered as dead:
+            return processed.to_json(dead)
         return processed.to_json()
 
     def _batch(self, event: dict[str, Any], context: LambdaContextLike, tally: Tally) -> dict[str, Any]:
@@ -167,6 +232,8 @@ class Service:
         def on_message(record: SQSRecord) -> None:
             try:
                 self._message(record, context, tally)
+            except _DeadLettered:
+                return  # in the DLQ with its reason: the message succeeded, and SQS deletes it
             except EventError:
                 raise
             except Exception:
@@ -181,25 +248,27 @@ class Service:
         return dict(response)
 
     def _message(self, record: SQSRecord, context: LambdaContextLike, tally: Tally) -> None:
-        message_id = record.message_id
+        delivery = _Delivery.message(record)
         self.logger.set_correlation_id(None)
         try:
             body = json.loads(record.body)
         except ValueError:
-            self._reject("message body is not JSON", message_id, tally)
-        self._check(body, message_id, tally)
-        items = normalize_message(record.body, message_id, record.event_source_arn)
-        self._settle(self._process(items, context, tally), message_id)
+            self._reject("message body is not JSON", delivery, tally)
+        self._check(body, delivery, tally)
+        items = normalize_message(record.body, record.message_id, record.event_source_arn)
+        self._settle(self._process(items, context, tally), delivery, tally)
 
-    def _check(self, event: object, message_id: str | None, tally: Tally) -> str:
+    def _check(self, event: object, delivery: _Delivery, tally: Tally) -> str:
         try:
             return self._validator.check(event)
         except InvalidEventError as error:
-            self._reject(str(error), message_id, tally)
+            self._reject(str(error), delivery, tally)
 
-    def _reject(self, reason: str, message_id: str | None, tally: Tally) -> NoReturn:
+    def _reject(self, reason: str, delivery: _Delivery, tally: Tally) -> NoReturn:
+        """Refuse an event that is not one the handler can read: dead-letter it, else raise."""
         tally.rejected += 1
-        self.logger.error("event rejected", extra={"reason": reason, "message_id": message_id})
+        self._dead_letter(delivery, [reason], self._planner.only, tally)
+        self.logger.error("event rejected", extra={"reason": reason, "message_id": delivery.message_id})
         raise PermanentEventError([reason])
 
     def _process(self, items: list[Item], context: LambdaContextLike, tally: Tally) -> _Processed:
@@ -239,9 +308,17 @@ class Service:
             self.logger.info("job run started", extra=fields)
         return result
 
-    def _settle(self, processed: _Processed, message_id: str | None) -> None:
-        """Raise if anything in the event failed; log why once (ERROR: permanent, WARNING: retryable)."""
+    def _settle(self, processed: _Processed, delivery: _Delivery, tally: Tally) -> None:
+        """Raise if anything in the event failed; log why once (ERROR: permanent, WARNING: retryable).
+
+        A failure that is only permanent is dead-lettered instead, when the DLQ takes it.
+        """
         permanent, retryable = processed.permanent_reasons(), processed.retryable_reasons()
+        message_id = delivery.message_id
+        if permanent and not retryable:
+            # Whom it belongs to: the triggers its reasons name, else the one this function serves.
+            trigger = ", ".join(sorted(processed.permanent_triggers())) or self._planner.only
+            self._dead_letter(delivery, permanent, trigger, tally)
         if permanent:
             self.logger.error("event failed permanently", extra={"reasons": permanent, "message_id": message_id})
         if retryable:
@@ -249,6 +326,36 @@ class Service:
             raise RetryableEventError(retryable + permanent)
         if permanent:
             raise PermanentEventError(permanent)
+
+    def _dead_letter(self, delivery: _Delivery, reasons: list[str], trigger: str | None, tally: Tally) -> None:
+        """Send a permanently failed event to the DLQ with why, then raise _DeadLettered: it is handled.
+
+        Returns when there is no DLQ, or when it did not take the event; the caller then reports
+        the failure as it would without one (the event is retried, and reaches a DLQ in the end).
+        """
+        if self._dead_letters is None:
+            return
+        reason = "; ".join(reasons)
+        try:
+            self._dead_letters.send(delivery.body(), reason, trigger, delivery.source)
+        except DeadLetterError as error:
+            self.logger.warning(
+                "dead-letter queue did not take the event: reporting it failed instead",
+                extra={"error": str(error), "message_id": delivery.message_id},
+            )
+            return
+        tally.dead_lettered += 1
+        self.logger.error(
+            "event dead-lettered",
+            extra={
+                "outcome": "dead-lettered",
+                "reason": reason,
+                "trigger": trigger,
+                "message_id": delivery.message_id,
+                "source": delivery.source,
+            },
+        )
+        raise _DeadLettered(reason, trigger)
 
 
 _BUILD_LOCK = threading.Lock()

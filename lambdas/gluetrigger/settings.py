@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG_FILE_ENV",
     "CONFIG_JSON_ENV",
+    "DEAD_LETTER_QUEUE_URL_ENV",
     "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_SERVICE_NAME",
     "IDEMPOTENCY_TABLE_ENV",
@@ -41,6 +42,7 @@ __all__ = [
 CONFIG_JSON_ENV = "GLUETRIGGER_CONFIG"
 CONFIG_FILE_ENV = "GLUETRIGGER_CONFIG_FILE"
 IDEMPOTENCY_TABLE_ENV = "GLUETRIGGER_IDEMPOTENCY_TABLE"
+DEAD_LETTER_QUEUE_URL_ENV = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
 TRACING_ENV = "GLUETRIGGER_TRACING"
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
 METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
@@ -62,12 +64,16 @@ class Settings:
 
     Exactly one of ``config_json`` and ``config_file`` is set. Tracing is off unless asked for
     (``GLUETRIGGER_TRACING``), and ``POWERTOOLS_TRACE_DISABLED`` always wins, so that a cold
-    start does not pay for the X-Ray SDK unless the stack enabled active tracing.
+    start does not pay for the X-Ray SDK unless the stack enabled active tracing. Without
+    ``dead_letter_queue_url`` (``GLUETRIGGER_DEAD_LETTER_QUEUE_URL``) a permanently failing event
+    is reported failed and reaches a DLQ only through the platform (maxReceiveCount, or the
+    asynchronous on-failure destination); with it, the handler sends it there at once, with why.
     """
 
     idempotency_table: str
     config_json: str | None = None
     config_file: str | None = None
+    dead_letter_queue_url: str | None = None
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     service_name: str = DEFAULT_SERVICE_NAME
     tracing: bool = False
@@ -95,6 +101,7 @@ class Settings:
             idempotency_table=table,
             config_json=config_json,
             config_file=config_file,
+            dead_letter_queue_url=env.get(DEAD_LETTER_QUEUE_URL_ENV, "").strip() or None,
             metrics_namespace=env.get(METRICS_NAMESPACE_ENV) or DEFAULT_METRICS_NAMESPACE,
             service_name=env.get(SERVICE_NAME_ENV) or DEFAULT_SERVICE_NAME,
             tracing=tracing,

@@ -1,7 +1,7 @@
 """The handler's CloudWatch metrics, in Embedded Metric Format (one log line, no API call).
 
 An invocation counts what it does in a :class:`Tally` and publishes it once, at the end, even
-when it fails. The four counters are published every time, zeros included, so that alarms and
+when it fails. The counters are published every time, zeros included, so that alarms and
 dashboards see "nothing happened" as a value rather than as missing data. StartJobRunErrors has
 an ErrorCode dimension, and EMF applies one dimension set to every metric of a document, so each
 error code goes out in its own document (``single_metric``) instead of splitting the counters.
@@ -23,6 +23,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 __all__ = [
     "DUPLICATES_SUPPRESSED",
     "ERROR_CODE_DIMENSION",
+    "EVENTS_DEAD_LETTERED",
     "EVENTS_IGNORED",
     "EVENTS_REJECTED",
     "JOB_RUNS_STARTED",
@@ -35,6 +36,9 @@ JOB_RUNS_STARTED = "JobRunsStarted"
 DUPLICATES_SUPPRESSED = "DuplicatesSuppressed"
 EVENTS_IGNORED = "EventsIgnored"
 EVENTS_REJECTED = "EventsRejected"
+# Events (an invocation's, or an SQS message's) that failed for good and that the handler sent to
+# the dead-letter queue itself, with the reason: each also counts as rejected or as a StartJobRun error.
+EVENTS_DEAD_LETTERED = "EventsDeadLettered"
 START_JOB_RUN_ERRORS = "StartJobRunErrors"
 ERROR_CODE_DIMENSION = "ErrorCode"
 
@@ -47,6 +51,7 @@ class Tally:
     duplicates: int = 0
     ignored: int = 0
     rejected: int = 0
+    dead_lettered: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # error code -> failed StartJobRuns
 
     def counters(self) -> dict[str, int]:
@@ -55,6 +60,7 @@ class Tally:
             DUPLICATES_SUPPRESSED: self.duplicates,
             EVENTS_IGNORED: self.ignored,
             EVENTS_REJECTED: self.rejected,
+            EVENTS_DEAD_LETTERED: self.dead_lettered,
         }
 
 

@@ -14,7 +14,7 @@ from gluetrigger.config_file import load_config
 from gluetrigger.errors import ConfigError
 from infra.settings import Settings
 from infra.stack import GlueTriggerStack
-from infra.trigger_function import ENVIRONMENT_MAX_BYTES, IDEMPOTENCY_ACTIONS
+from infra.trigger_function import ENVIRONMENT_MAX_BYTES, IDEMPOTENCY_ACTIONS, QUEUE_URL_MAX, environment_size
 from tests.infra.conftest import Synthesized, cdk_context
 
 pytestmark = pytest.mark.infra
@@ -48,7 +48,8 @@ def job_arn(name: str) -> dict[str, Any]:
 @pytest.mark.parametrize("trigger", sorted(JOBS))
 def test_the_function_role_allows_exactly_what_the_handler_calls(repo_stack: Synthesized, trigger: str) -> None:
     expected = [
-        # On-failure destination of asynchronous invocations.
+        # The handler's own dead letters (sqs:SendMessage), merged into what the on-failure
+        # destination of asynchronous invocations needs: one statement, not two.
         {
             "Action": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
             "Effect": "Allow",
@@ -140,6 +141,7 @@ def test_function_settings_and_environment(repo_stack: Synthesized, trigger: str
     assert (only, [t.name for t in config.triggers]) == (trigger, [trigger])
     assert variables == {
         "GLUETRIGGER_IDEMPOTENCY_TABLE": repo_stack.ref("State", "IdempotencyTable"),
+        "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": repo_stack.ref("State", "DeadLetterQueue"),  # a queue's Ref: its URL
         "POWERTOOLS_SERVICE_NAME": trigger,
         "POWERTOOLS_METRICS_NAMESPACE": "GlueTrigger",
         "GLUETRIGGER_TRACING": "false",
@@ -219,6 +221,15 @@ def test_a_config_too_large_for_the_lambda_environment_fails_naming_its_trigger(
     assert f"over Lambda's {ENVIRONMENT_MAX_BYTES}-byte limit" in problem
 
 
+def test_the_environment_size_counts_the_dlq_url_at_its_longest(repo_stack: Synthesized) -> None:
+    token = repo_stack.construct("State", "DeadLetterQueue").queue_url
+    name = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
+    assert environment_size({name: token}) == len(name) + QUEUE_URL_MAX
+    longest = "https://sqs.cn-northwest-1.amazonaws.com.cn/123456789012/" + "q" * 80
+    assert len(longest) <= QUEUE_URL_MAX
+    assert environment_size({name: longest}) == len(name) + len(longest)
+
+
 def test_a_job_name_iam_would_read_as_a_wildcard_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         build(
@@ -241,10 +252,15 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
 
     synthesized: Synthesized = request.getfixturevalue(stack)
     variables = synthesized.properties(trigger, "Function", "Function")["Environment"]["Variables"]
-    table_name = "GlueTrigger-StateIdempotencyTable0AC6CE75-1A2B3C4D5E6F"
+    deployed = {
+        "GLUETRIGGER_IDEMPOTENCY_TABLE": "GlueTrigger-StateIdempotencyTable0AC6CE75-1A2B3C4D5E6F",
+        "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/111122223333/GlueTrigger-DLQ",
+    }
     assert variables["GLUETRIGGER_IDEMPOTENCY_TABLE"] == synthesized.ref("State", "IdempotencyTable")
-    handler = HandlerSettings.from_env({**variables, "GLUETRIGGER_IDEMPOTENCY_TABLE": table_name})
-    assert (handler.idempotency_table, handler.service_name, handler.tracing) == (table_name, trigger, tracing)
+    assert variables["GLUETRIGGER_DEAD_LETTER_QUEUE_URL"] == synthesized.ref("State", "DeadLetterQueue")
+    handler = HandlerSettings.from_env({**variables, **deployed})
+    assert (handler.idempotency_table, handler.dead_letter_queue_url) == tuple(deployed.values())
+    assert (handler.service_name, handler.tracing) == (trigger, tracing)
     assert handler.metrics_namespace == synthesized.settings.metrics_namespace
     config, only = handler.load_config()
     assert (only, [t.name for t in config.triggers]) == (trigger, [trigger])

@@ -23,7 +23,7 @@ from typing import IO, Any
 import pytest
 
 from gluetrigger.local.endpoint import Endpoint
-from gluetrigger.local.provision import RESOURCE_PREFIX, queue_name
+from gluetrigger.local.provision import DEAD_LETTER_QUEUE, RESOURCE_PREFIX, VISIBILITY_TIMEOUT_SECONDS, queue_name
 from gluetrigger.naming import schedule_resource_name
 
 pytestmark = pytest.mark.integration
@@ -268,6 +268,43 @@ def test_custom_events_reach_event_triggers_by_pattern(local: LocalProcess) -> N
     assert run["Arguments"] == {"--export": "exp-1"}
     local.wait_for_line(lambda line: " exports " in line and "rejected: " in line and "detail.id" in line)
     assert runs(local, "lm-exports", "--export", "exp-no") == []
+
+
+def test_a_message_that_fails_for_good_goes_to_the_dlq_with_its_reason_at_its_first_receive(
+    local: LocalProcess,
+) -> None:
+    entry = {"Source": "com.example.lm", "DetailType": "Export Done", "Detail": json.dumps({"ok": True})}
+    began = time.monotonic()
+    [sent] = local.client("events").put_events(Entries=[entry])["Entries"]
+
+    letter = wait_for_dead_letter(local, sent["EventId"])
+    # A second receive could come only after the visibility timeout; a redrive after five of them.
+    assert time.monotonic() - began < VISIBILITY_TIMEOUT_SECONDS
+    attributes = {name: value["StringValue"] for name, value in letter["MessageAttributes"].items()}
+    assert attributes["gluetrigger-trigger"] == "exports"
+    assert attributes["gluetrigger-reason"].startswith("exports: variable ${event:detail.id} is missing or empty")
+    assert json.loads(letter["Body"])["detail"] == {"ok": True}
+    drained(local, "exports")
+    shown = [line for line in local.lines if sent["EventId"] in line]
+    assert len(shown) == 1, shown
+    assert " exports " in shown[0]
+    assert "rejected: variable ${event:detail.id} is missing or empty in event " in shown[0]
+    assert shown[0].endswith(" -> DLQ")
+
+
+def wait_for_dead_letter(local: LocalProcess, event_id: str) -> dict[str, Any]:
+    """The message in local mode's DLQ whose body is the EventBridge event ``event_id``."""
+    sqs = local.client("sqs")
+    url = sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        )
+        for message in received.get("Messages", []):
+            if json.loads(message["Body"]).get("id") == event_id:
+                return dict(message)
+    raise AssertionError(f"event {event_id} did not reach {DEAD_LETTER_QUEUE} within {WAIT_SECONDS} s")
 
 
 def test_runs_lists_state_arguments_and_start(local: LocalProcess) -> None:

@@ -170,6 +170,18 @@ def test_tracing_is_opt_in_and_powertools_switch_wins(tracing: str, disabled: st
     assert Settings.from_env(env).tracing is expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [(" https://sqs.example/1/dlq ", "https://sqs.example/1/dlq"), ("", None)]
+)
+def test_the_dead_letter_queue_is_optional(value: str, expected: str | None) -> None:
+    env = {"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t", "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": value}
+    assert Settings.from_env(env).dead_letter_queue_url == expected
+    assert (
+        Settings.from_env({"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"}).dead_letter_queue_url
+        is None
+    )
+
+
 def test_settings_take_names_from_powertools_variables() -> None:
     env = {
         "GLUETRIGGER_CONFIG": "{}",
@@ -251,12 +263,13 @@ def test_local_context_counts_down_from_its_timeout() -> None:
     assert LocalLambdaContext(timeout_seconds=0).get_remaining_time_in_millis() == 0
 
 
-def test_tally_publishes_all_four_counters_even_when_zero() -> None:
+def test_tally_publishes_every_counter_even_when_zero() -> None:
     assert Tally(started=1).counters() == {
         "JobRunsStarted": 1,
         "DuplicatesSuppressed": 0,
         "EventsIgnored": 0,
         "EventsRejected": 0,
+        "EventsDeadLettered": 0,
     }
 
 

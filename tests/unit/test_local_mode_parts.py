@@ -8,6 +8,7 @@ handler's log records are read.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ from gluetrigger.config import parse_config
 from gluetrigger.config_file import load_config
 from gluetrigger.events import InboundEvent, normalize, normalize_message
 from gluetrigger.inbound import InboundValidator
+from gluetrigger.local.console import Console
 from gluetrigger.local.examples import example_entry, example_key
 from gluetrigger.local.handler_log import OutcomeReader
 from gluetrigger.local.moto_fidelity import object_created_event
@@ -251,6 +253,29 @@ def test_the_handlers_log_records_become_outcomes(reader: tuple[OutcomeReader, O
         ("sales", "ignored", "s3://landing/sales/x.csv", None, "no trigger matches s3://landing/sales/y.csv", 2),
         ("sales", "rejected", "s3://landing/sales/x.csv", None, "variable ${day} is missing", 2),
     ]
+
+
+def test_a_dead_lettered_message_is_one_rejection_shown_going_to_the_dlq(
+    reader: tuple[OutcomeReader, OutcomeLog],
+) -> None:
+    handler_log, log = reader
+    reason = "sales: variable ${day} is missing or empty in s3://landing/sales/x.csv"
+    emit(handler_log, logging.ERROR, outcome="dead-lettered", reason=reason, trigger="sales", message_id="m1")
+
+    [outcome] = log.snapshot()
+    assert (outcome.trigger, outcome.kind, outcome.dead_lettered, outcome.receive_count) == (
+        "sales",
+        "rejected",
+        True,
+        2,
+    )
+    assert log.counts() == {"sales": {"rejected": 1}}
+    out = io.StringIO()
+    sales = {"name": "sales", "source": {"type": "s3", "bucket": "landing"}, "job": {"name": "j"}}
+    Console(parse_config({"triggers": [sales]}), out).outcome(outcome)
+    assert out.getvalue().split("  ", 1)[1] == (
+        "sales     rejected: variable ${day} is missing or empty in s3://landing/sales/x.csv -> DLQ\n"
+    )
 
 
 def test_records_outside_an_invocation_are_not_outcomes() -> None:

@@ -75,8 +75,11 @@ class Console:
         else:
             reason = outcome.reason or ""
             what = f"{outcome.kind}: {reason if outcome.subject in reason else f'{outcome.subject}: {reason}'}"
-            if outcome.receive_count is not None:
-                what += f" [delivery {outcome.receive_count}; the DLQ takes it after {MAX_RECEIVE_COUNT}]"
+            if outcome.dead_lettered:
+                what += " -> DLQ"
+            elif outcome.receive_count is not None:
+                # A permanent failure is dead-lettered at once (the next line says so); others come back.
+                what += f" [delivery {outcome.receive_count} of at most {MAX_RECEIVE_COUNT} before the DLQ]"
         self.line(f"{clock}  {outcome.trigger.ljust(self._width)}  {what}")
 
     def _try(self, trigger: Trigger, config_path: str, endpoint: str) -> str:

@@ -3,10 +3,11 @@
 The stack gives each trigger its own Lambda function, configured with ``gluetrigger compile
 --trigger NAME``; local mode builds the same thing in-process: one
 :class:`gluetrigger.handler.Service` per trigger from the same settings a function reads from
-its environment (only the trigger's compiled config, the idempotency table), invoked exactly as
-``gluetrigger.handler.handler`` invokes its container's Service. So an event two triggers match
-reaches each trigger's function once, as deployed, and a schedule's event is owned by the
-function it is delivered to.
+its environment (only the trigger's compiled config, the idempotency table, the shared
+dead-letter queue), invoked exactly as ``gluetrigger.handler.handler`` invokes its container's
+Service. So an event two triggers match reaches each trigger's function once, as deployed, a
+schedule's event is owned by the function it is delivered to, and what fails for good goes to
+the DLQ at once with the reason.
 
 The handler's boto3 clients follow ``AWS_ENDPOINT_URL``, which :func:`activate_handler_env`
 points at the emulator, along with switches that keep Powertools from printing EMF metrics and
@@ -59,7 +60,9 @@ def activate_handler_env(endpoint: Endpoint) -> None:
 class LocalFunctions:
     """One handler Service per trigger; ``invoke(event, trigger)`` is a Lambda invocation."""
 
-    def __init__(self, config: Config, outcomes: OutcomeLog, log_stream: TextIO | None = None) -> None:
+    def __init__(
+        self, config: Config, outcomes: OutcomeLog, dead_letter_queue_url: str, log_stream: TextIO | None = None
+    ) -> None:
         from gluetrigger.handler import Service
         from gluetrigger.settings import Settings
 
@@ -68,6 +71,7 @@ class LocalFunctions:
                 Settings(
                     idempotency_table=IDEMPOTENCY_TABLE,
                     config_json=json.dumps(compile_config(config, trigger.name)),
+                    dead_letter_queue_url=dead_letter_queue_url,
                     metrics_namespace=METRICS_NAMESPACE,
                     service_name=SERVICE_NAME,
                 )

@@ -3,11 +3,13 @@
 The handler's log contract (:mod:`gluetrigger.handler`): each run it attempts is logged with
 ``trigger``, ``idempotency_key``, ``job_name``, ``JobRunId``, ``event`` and ``outcome``
 (started, duplicate or error, the latter with ``error_code``, ``error`` and ``retryable``); an
-ignored event with ``reason`` at INFO; a malformed one with ``reason`` at ERROR; a message that
-failed for good with its ``reasons`` at ERROR (a trigger that could not map the event, and the
-permanent StartJobRun errors already logged per run); an unexpected exception with its
-traceback. Fields are read from the records' attributes (the ``extra`` of each call), not from
-formatted JSON, so the reading does not depend on Powertools' formatter.
+ignored event with ``reason`` at INFO; a message the handler sent to the dead-letter queue with
+``outcome`` dead-lettered and its ``reason`` at ERROR; without that, a malformed one with
+``reason`` at ERROR, and a message that failed for good with its ``reasons`` at ERROR (a trigger
+that could not map the event, and the permanent StartJobRun errors already logged per run); an
+unexpected exception with its traceback. Fields are read from the records' attributes (the
+``extra`` of each call), not from formatted JSON, so the reading does not depend on Powertools'
+formatter.
 
 Each invocation is bracketed by :meth:`OutcomeReader.invocation`, which tells the reader which
 trigger's function is running and what the SQS messages in the batch are, so an outcome whose
@@ -104,6 +106,9 @@ def _outcomes(record: logging.LogRecord, current: _Invocation) -> Iterator[Outco
         current.errors.add(f"{trigger}: {reason}")
         how = "retryable" if data.get("retryable") else "permanent"
         yield Outcome(trigger, "error", reason=f"{reason} ({how})", **common)
+    elif outcome == "dead-lettered":
+        reason = str(data.get("reason")).removeprefix(f"{trigger}: ")
+        yield Outcome(trigger, "rejected", reason=reason, dead_lettered=True, **common)
     elif isinstance(data.get("reasons"), list) and record.levelno >= logging.ERROR:
         for reason in data["reasons"]:
             if reason not in current.errors:

@@ -31,6 +31,7 @@ class Outcome:
     reason: str | None = None
     message_id: str | None = None  # the SQS message that carried the event
     receive_count: int | None = None  # how many times SQS has delivered that message
+    dead_lettered: bool = False  # the handler sent the message to the DLQ with the reason, at once
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -3,7 +3,8 @@
 The routing mirrors the stack's: each bucket sends EventBridge notifications; each S3 trigger
 has a rule (source aws.s3, Object Created, its bucket, prefix and suffix) and each event
 trigger a rule with its own pattern, delivering to that trigger's SQS queue, which has a
-redrive policy to a shared dead-letter queue. Schedule triggers get a queue too: the emulator
+redrive policy to a shared dead-letter queue (where the handler also sends what fails for good,
+with the reason, as deployed functions do). Schedule triggers get a queue too: the emulator
 never fires schedules, so local mode's scheduler (and ``gluetrigger local fire``) put their
 Scheduled Events there, which lets another process fire one and gives them the same retries.
 The Glue jobs are placeholders with the configured names, so StartJobRun finds them.
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from gluetrigger.model import Config, Trigger
 
 __all__ = [
+    "DEAD_LETTER_QUEUE",
     "IDEMPOTENCY_TABLE",
     "MAX_RECEIVE_COUNT",
     "RESOURCE_PREFIX",
+    "VISIBILITY_TIMEOUT_SECONDS",
     "Queue",
     "Routing",
     "event_bus_name",

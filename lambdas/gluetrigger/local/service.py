@@ -84,7 +84,7 @@ class LocalService:
         self._endpoint = self._emulator.start() if self._emulator else Endpoint(str(self._endpoint_url))
         activate_handler_env(self._endpoint)
         self._routing = provision(self.config, self._endpoint)
-        functions = LocalFunctions(self.config, self.outcomes, self._log_stream)
+        functions = LocalFunctions(self.config, self.outcomes, self._routing.dead_letter_queue.url, self._log_stream)
         self._sqs = self._endpoint.client("sqs")
         threads: list[threading.Thread] = [
             QueuePoller(
