@@ -253,6 +253,22 @@ def test_fire_runs_a_schedule_now(local: LocalProcess, config_path: Path) -> Non
     assert local.wait_for_line(lambda line: run["Id"] in line)
 
 
+def test_fire_and_runs_find_the_running_instance_without_an_endpoint(local: LocalProcess, config_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+
+    def gluetrigger(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "gluetrigger", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=REPO, env=env)
+
+    fired = gluetrigger("local", "fire", "hourly", "--config", str(config_path))
+    assert fired.returncode == 0, fired.stderr
+    scheduled = fired.stdout.split(" at ")[1].strip()
+    (run,) = wait_for_runs(local, "lm-hourly", "--at", scheduled.removesuffix("Z"), 1)
+    listed = gluetrigger("runs", "--job", "lm-hourly", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert run["Id"] in {item["id"] for item in json.loads(listed.stdout)}
+
+
 def test_custom_events_reach_event_triggers_by_pattern(local: LocalProcess) -> None:
     events = local.client("events")
 

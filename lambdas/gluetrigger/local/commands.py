@@ -91,7 +91,7 @@ def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None
         "--endpoint-url",
         default=default,
         metavar="URL",
-        help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL)",
+        help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL, else the running one)",
     )
 
 
@@ -118,6 +118,7 @@ def _load(path: str) -> Config:
 
 
 def _local(args: argparse.Namespace) -> int:
+    from gluetrigger.local import session_file
     from gluetrigger.local.console import Console
     from gluetrigger.local.demo import Demo, DemoConfigError
     from gluetrigger.local.emulator import EmulatorError
@@ -149,6 +150,7 @@ def _local(args: argparse.Namespace) -> int:
         with _reaching(args.endpoint_url or "the embedded emulator"):
             service.start()
         console.banner(args.config, service.endpoint.url, embedded=service.embedded)
+        session_file.record(service.endpoint.url)
         console.ready()
         if demo is None:
             _until_interrupted()
@@ -160,6 +162,7 @@ def _local(args: argparse.Namespace) -> int:
         console.line("interrupted: stopping")
         return EXIT_INTERRUPTED
     finally:
+        session_file.forget()
         service.stop()
         if service.started:
             console.line("stopped: pollers and scheduler joined" + (", emulator shut down" if service.embedded else ""))
@@ -236,11 +239,14 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _endpoint(url: str | None) -> Endpoint:
+    from gluetrigger.local import session_file
     from gluetrigger.local.endpoint import Endpoint
 
-    url = url or os.environ.get("AWS_ENDPOINT_URL")
+    url = url or os.environ.get("AWS_ENDPOINT_URL") or session_file.running_endpoint()
     if not url:
-        raise _CommandError(EXIT_USAGE, "no emulator to talk to: pass --endpoint-url (gluetrigger local prints it)")
+        raise _CommandError(
+            EXIT_USAGE, "no emulator to talk to: start `gluetrigger local`, or pass --endpoint-url (it prints it)"
+        )
     return Endpoint(url)
 
 
