@@ -29,6 +29,7 @@ __all__ = [
     "Malformed",
     "S3Object",
     "normalize",
+    "normalize_decoded_message",
     "normalize_message",
     "parse_time",
 ]
@@ -127,9 +128,17 @@ def normalize(event: object) -> list[Item]:
 
 
 def normalize_message(body: str, message_id: str, source_arn: str | None = None) -> list[Item]:
-    """The logical events in one SQS message body (the handler's per-message path)."""
-    context = _Context("event").inner(f"sqs:{message_id}", source_arn, message_id)
-    return list(_from_body(body, context))
+    """The logical events in one SQS message body."""
+    return list(_from_body(body, _message_context(message_id, source_arn)))
+
+
+def normalize_decoded_message(document: object, message_id: str, source_arn: str | None = None) -> list[Item]:
+    """:func:`normalize_message` for a body already decoded from JSON (the handler's per-message path)."""
+    return list(_walk(document, _message_context(message_id, source_arn)))
+
+
+def _message_context(message_id: str, source_arn: str | None) -> _Context:
+    return _Context("event").inner(f"sqs:{message_id}", source_arn, message_id)
 
 
 def _top(event: object, context: _Context) -> list[Item]:

@@ -56,7 +56,7 @@ from aws_lambda_powertools import Logger
 
 from gluetrigger.dead_letters import DeadLetterError, DeadLetterQueue
 from gluetrigger.errors import EventShapeError
-from gluetrigger.events import normalize, normalize_message
+from gluetrigger.events import normalize, normalize_decoded_message
 from gluetrigger.glue_client import GlueJobStarter, glue_client
 from gluetrigger.inbound import SQS_BATCH, InboundValidator, InvalidEventError
 from gluetrigger.planner import Plan, Planner
@@ -255,7 +255,7 @@ class Service:
         except ValueError:
             self._reject("message body is not JSON", delivery, tally)
         self._check(body, delivery, tally)
-        items = normalize_message(record.body, record.message_id, record.event_source_arn)
+        items = normalize_decoded_message(body, record.message_id, record.event_source_arn)
         self._settle(self._process(items, context, tally), delivery, tally)
 
     def _check(self, event: object, delivery: _Delivery, tally: Tally) -> str:
