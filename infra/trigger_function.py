@@ -20,7 +20,15 @@ from constructs import Construct
 from gluetrigger.config import compile_config
 from gluetrigger.errors import ConfigError, Problem
 from gluetrigger.model import Config, Trigger
-from gluetrigger.settings import DEAD_LETTER_QUEUE_URL_ENV, IDEMPOTENCY_TABLE_ENV
+from gluetrigger.settings import (
+    CONFIG_JSON_ENV,
+    DEAD_LETTER_QUEUE_URL_ENV,
+    IDEMPOTENCY_TABLE_ENV,
+    METRICS_NAMESPACE_ENV,
+    SERVICE_NAME_ENV,
+    TRACE_DISABLED_ENV,
+    TRACING_ENV,
+)
 from infra.nag import acknowledge
 from infra.settings import Settings
 from infra.state import SharedState
@@ -95,16 +103,16 @@ class TriggerFunction(Construct):
         super().__init__(scope, construct_id)
         self.trigger = trigger
         environment = {
-            "GLUETRIGGER_CONFIG": json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
+            CONFIG_JSON_ENV: json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
             IDEMPOTENCY_TABLE_ENV: state.table.table_name,
             # Where the handler sends what fails for good, at once and with the reason.
             DEAD_LETTER_QUEUE_URL_ENV: state.dlq.queue_url,
-            "POWERTOOLS_SERVICE_NAME": trigger.name,
-            "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
+            SERVICE_NAME_ENV: trigger.name,
+            METRICS_NAMESPACE_ENV: settings.metrics_namespace,
             # The handler imports the X-Ray SDK only when asked to, so a cold start without tracing
             # does not pay for it; Powertools' own switch is kept consistent with it.
-            "GLUETRIGGER_TRACING": "true" if settings.tracing else "false",
-            "POWERTOOLS_TRACE_DISABLED": "false" if settings.tracing else "true",
+            TRACING_ENV: "true" if settings.tracing else "false",
+            TRACE_DISABLED_ENV: "false" if settings.tracing else "true",
             "POWERTOOLS_LOG_LEVEL": settings.log_level,
         }
         _check(trigger, environment)
@@ -180,7 +188,7 @@ def _check(trigger: Trigger, environment: dict[str, str]) -> None:
         )
     size = environment_size(environment)
     if size > ENVIRONMENT_MAX_BYTES:
-        compiled = len(environment["GLUETRIGGER_CONFIG"].encode())
+        compiled = len(environment[CONFIG_JSON_ENV].encode())
         problems.append(
             Problem(
                 trigger.name,

@@ -26,6 +26,7 @@ from gluetrigger.config import compile_config
 from gluetrigger.local.endpoint import activate
 from gluetrigger.local.handler_log import OutcomeReader
 from gluetrigger.local.provision import IDEMPOTENCY_TABLE, RESOURCE_PREFIX
+from gluetrigger.settings import CONFIG_FILE_ENV, CONFIG_JSON_ENV, SERVICE_NAME_ENV, TRACE_DISABLED_ENV, Settings
 
 if TYPE_CHECKING:
     from gluetrigger.handler import Service
@@ -42,12 +43,12 @@ SILENT = logging.CRITICAL + 1  # a handler level no record reaches
 # The handler's settings come from its constructor here, so stray variables meant for a
 # deployed function must not leak in; these make Powertools quiet and local.
 HANDLER_ENV = {
-    "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+    SERVICE_NAME_ENV: SERVICE_NAME,
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_TRACE_DISABLED": "true",
+    TRACE_DISABLED_ENV: "true",
 }
-IGNORED_HANDLER_ENV = ("GLUETRIGGER_CONFIG", "GLUETRIGGER_CONFIG_FILE", "POWERTOOLS_IDEMPOTENCY_DISABLED")
+IGNORED_HANDLER_ENV = (CONFIG_JSON_ENV, CONFIG_FILE_ENV, "POWERTOOLS_IDEMPOTENCY_DISABLED")
 
 
 def activate_handler_env(endpoint: Endpoint) -> None:
@@ -64,7 +65,6 @@ class LocalFunctions:
         self, config: Config, outcomes: OutcomeLog, dead_letter_queue_url: str, log_stream: TextIO | None = None
     ) -> None:
         from gluetrigger.handler import Service
-        from gluetrigger.settings import Settings
 
         self._services: dict[str, Service] = {
             trigger.name: Service(
