@@ -1,10 +1,11 @@
 """State shared by every trigger: the idempotency table and the dead-letter queue.
 
-One table serves all functions because Powertools prefixes every record's key with the function
-name; one DLQ collects everything that could not be processed (queue redrives, undeliverable
-EventBridge and Scheduler events, failed asynchronous invocations, and the events the handler
-itself sends there, with the reason, when they fail for good), so an operator has one place to
-look and one alarm to watch.
+One table serves all functions because every record's key is the hash of a run key, and run keys
+start with their trigger's name (the handler's runner sets a fixed key prefix, so renaming or
+splitting functions forgets nothing); one DLQ collects everything that could not be processed
+(queue redrives, undeliverable EventBridge and Scheduler events, failed asynchronous
+invocations, and the events the handler itself sends there, with the reason, when they fail for
+good), so an operator has one place to look and one alarm to watch.
 """
 
 from __future__ import annotations

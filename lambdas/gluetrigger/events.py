@@ -32,6 +32,7 @@ __all__ = [
     "normalize_decoded_message",
     "normalize_message",
     "parse_time",
+    "unknown_shape",
 ]
 
 SCHEDULE_SOURCES = {"aws.events", "aws.scheduler"}
@@ -171,12 +172,7 @@ def _walk(event: object, context: _Context) -> Iterator[Item]:
     elif all(k in event for k in ("detail-type", "source", "detail")):
         yield _eventbridge(event, context)
     else:
-        keys = ", ".join(sorted(map(str, event))[:8]) or "none"
-        yield Malformed(
-            f"not an event shape gluetrigger knows (top-level keys: {keys})",
-            context.origin,
-            context.message_id,
-        )
+        yield Malformed(unknown_shape(event), context.origin, context.message_id)
 
 
 def _records(records: list[Any], context: _Context) -> Iterator[Item]:
@@ -321,6 +317,12 @@ def _eventbridge_object(detail: Mapping[str, Any]) -> S3Object | None:
         version_id=_str_or_none(obj.get("version-id")),
         sequencer=_str_or_none(obj.get("sequencer")),
     )
+
+
+def unknown_shape(document: Mapping[str, Any]) -> str:
+    """Why ``document`` is refused, naming its keys (never its values: they may be sensitive)."""
+    keys = ", ".join(sorted(map(str, document))[:8]) or "none"
+    return f"not an event shape gluetrigger knows (top-level keys: {keys})"
 
 
 def parse_time(value: object) -> datetime:

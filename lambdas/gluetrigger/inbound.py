@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
+from gluetrigger.events import unknown_shape
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -99,8 +101,7 @@ class InboundValidator:
             raise InvalidEventError(f"expected a JSON object, got {type(event).__name__}")
         shape = shape_of(event)
         if shape is None:
-            keys = ", ".join(sorted(map(str, event))[:8]) or "none"
-            raise InvalidEventError(f"not an event shape gluetrigger knows (top-level keys: {keys})")
+            raise InvalidEventError(unknown_shape(event))
         try:
             self._validators[shape](event)
         except fastjsonschema.JsonSchemaValueException as error:
