@@ -271,20 +271,19 @@ def _equals(expected: object, actual: object) -> bool:
     return actual is expected
 
 
-def _test_prefix(argument: Any, leaf: object) -> bool:
-    if not isinstance(leaf, str):
-        return False
-    if isinstance(argument, str):
-        return leaf.startswith(argument)
-    return leaf.casefold().startswith(argument[_IGNORE_CASE].casefold())
+def _test_affix(at_start: bool) -> Callable[[Any, object], bool]:
+    """The ``prefix`` (``at_start``) or ``suffix`` matcher, plain or with equals-ignore-case."""
 
+    def test(argument: Any, leaf: object) -> bool:
+        if not isinstance(leaf, str):
+            return False
+        if isinstance(argument, str):
+            text, affix = leaf, argument
+        else:
+            text, affix = leaf.casefold(), argument[_IGNORE_CASE].casefold()
+        return text.startswith(affix) if at_start else text.endswith(affix)
 
-def _test_suffix(argument: Any, leaf: object) -> bool:
-    if not isinstance(leaf, str):
-        return False
-    if isinstance(argument, str):
-        return leaf.endswith(argument)
-    return leaf.casefold().endswith(argument[_IGNORE_CASE].casefold())
+    return test
 
 
 def _test_ignore_case(argument: Any, leaf: object) -> bool:
@@ -324,8 +323,8 @@ def _test_anything_but(argument: Any, leaf: object) -> bool:
 
 
 _VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
-    "prefix": _test_prefix,
-    "suffix": _test_suffix,
+    "prefix": _test_affix(at_start=True),
+    "suffix": _test_affix(at_start=False),
     _IGNORE_CASE: _test_ignore_case,
     "wildcard": _test_wildcard,
     "numeric": _test_numeric,
