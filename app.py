@@ -11,8 +11,8 @@ import sys
 
 from aws_cdk import App
 
-from gluetrigger.config_file import load_config
-from gluetrigger.errors import ConfigError
+from gluetrigger.core.errors import ConfigError
+from gluetrigger.tooling.config_file import load_config
 from infra.nag import add_nag_checks
 from infra.settings import Settings
 from infra.stack import GlueTriggerStack

@@ -62,9 +62,9 @@ def cold_start(body: str, env: dict[str, str]) -> tuple[float, float]:
 
 def planning_throughput() -> float:
     """Events per second through normalize + plan (an S3 notification of 1,000 records)."""
-    from gluetrigger.config_file import load_config
-    from gluetrigger.events import normalize
-    from gluetrigger.planner import Planner
+    from gluetrigger.core.events import normalize
+    from gluetrigger.core.planner import Planner
+    from gluetrigger.tooling.config_file import load_config
 
     planner = Planner(load_config(ROOT / "triggers.yaml"))
     record = json.loads((ROOT / "examples/events/s3-notification.json").read_text())["Records"][0]
@@ -86,7 +86,7 @@ def end_to_end(env: dict[str, str]) -> tuple[float, float]:
     """Runs started per second, and duplicates suppressed per second, through the real handler."""
     import boto3
 
-    from gluetrigger.local.emulator import EmbeddedEmulator
+    from gluetrigger.tooling.local.emulator import EmbeddedEmulator
 
     # Powertools warns that there are no metrics to publish: metrics are off here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -102,7 +102,7 @@ def end_to_end(env: dict[str, str]) -> tuple[float, float]:
             BillingMode="PAY_PER_REQUEST",
         )
         from gluetrigger.handler import handler
-        from gluetrigger.lambda_context import LocalLambdaContext
+        from gluetrigger.runtime.lambda_context import LocalLambdaContext
 
         events = [_s3_event(index) for index in range(200)]
         started_rate = _rate(handler, events, LocalLambdaContext)

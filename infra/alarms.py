@@ -17,7 +17,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from gluetrigger.telemetry import START_JOB_RUN_ERRORS
+from gluetrigger.runtime.telemetry import START_JOB_RUN_ERRORS
 from infra.settings import Settings
 from infra.trigger_function import TriggerFunction
 

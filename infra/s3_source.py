@@ -1,4 +1,4 @@
-"""S3 sources: EventBridge notifications on the bucket (the rule's pattern is gluetrigger.routing's).
+"""S3 sources: EventBridge notifications on the bucket (the rule's pattern is gluetrigger.core.routing's).
 
 Filtering happens in the rule's pattern (bucket, prefix, suffix), so unrelated objects never
 invoke anything; ``key_pattern`` (a regex, which EventBridge cannot evaluate) is applied by the
@@ -14,7 +14,7 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from gluetrigger.model import S3Source
+from gluetrigger.core.model import S3Source
 from infra.nag import acknowledge
 
 __all__ = ["Buckets"]

@@ -3,7 +3,7 @@
 EventBridge rules only know UTC; Scheduler evaluates cron in a timezone (daylight saving
 included), so ``timezone`` selects it. Either way the schedule invokes the function
 asynchronously, delivery is retried until the event-age limit and then dead-lettered, and the
-rule or schedule is named with :func:`gluetrigger.naming.schedule_resource_name`, which is how the
+rule or schedule is named with :func:`gluetrigger.core.naming.schedule_resource_name`, which is how the
 handler knows that a Scheduled Event belongs to its trigger.
 """
 
@@ -20,8 +20,8 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
-from gluetrigger.model import ScheduleSource
-from gluetrigger.naming import schedule_resource_name
+from gluetrigger.core.model import ScheduleSource
+from gluetrigger.core.naming import schedule_resource_name
 from infra.nag import acknowledge
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
 from infra.settings import Settings

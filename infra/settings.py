@@ -23,7 +23,7 @@ from typing import TypeVar
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
-from gluetrigger.errors import ConfigError, Problem
+from gluetrigger.core.errors import ConfigError, Problem
 
 __all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "Settings"]
 

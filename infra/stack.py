@@ -10,8 +10,8 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
-from gluetrigger.model import Config, S3Source, ScheduleSource, Trigger
-from gluetrigger.routing import object_created_pattern
+from gluetrigger.core.model import Config, S3Source, ScheduleSource, Trigger
+from gluetrigger.core.routing import object_created_pattern
 from infra.alarms import Alarms
 from infra.powertools_layer import powertools_layer
 from infra.queued_rule import DEFAULT_EVENT_BUS, QueuedRule

@@ -17,10 +17,10 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from gluetrigger.config import compile_config
-from gluetrigger.errors import ConfigError, Problem
-from gluetrigger.model import Config, Trigger
-from gluetrigger.settings import (
+from gluetrigger.core.config import compile_config
+from gluetrigger.core.errors import ConfigError, Problem
+from gluetrigger.core.model import Config, Trigger
+from gluetrigger.runtime.environment import (
     CONFIG_JSON_ENV,
     DEAD_LETTER_QUEUE_URL_ENV,
     IDEMPOTENCY_TABLE_ENV,
@@ -47,8 +47,8 @@ __all__ = [
 
 HANDLER = "gluetrigger.handler.handler"
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
-# Local mode (moto, pollers) never runs in Lambda, so it stays out of the function's code.
-ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info", "gluetrigger/local")
+# The tooling (CLI, YAML loading, local mode with moto) never runs in Lambda, so it stays out of the function's code.
+ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info", "gluetrigger/tooling")
 # Graviton: cheaper per millisecond for the same work, and the Powertools layer exists for it.
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Lambda's limit on a function's environment variables, names and values together.

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from gluetrigger.cli import main
+from gluetrigger.tooling.cli import main
 
 sys.exit(main())

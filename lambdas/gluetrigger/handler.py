@@ -1,6 +1,6 @@
 """The Lambda entry point, ``gluetrigger.handler.handler``: events in, Glue job runs out.
 
-Environment (read once per container, see :mod:`gluetrigger.settings`): ``GLUETRIGGER_CONFIG``
+Environment (read once per container, see :mod:`gluetrigger.runtime.environment`): ``GLUETRIGGER_CONFIG``
 (the JSON ``gluetrigger compile`` prints) or ``GLUETRIGGER_CONFIG_FILE`` (a file holding it),
 ``GLUETRIGGER_IDEMPOTENCY_TABLE``, ``POWERTOOLS_METRICS_NAMESPACE`` (default GlueTrigger),
 ``POWERTOOLS_SERVICE_NAME`` (default gluetrigger), ``GLUETRIGGER_TRACING`` (default off;
@@ -34,7 +34,7 @@ failing move to its dead-letter queue after maxReceiveCount receives.
 With ``GLUETRIGGER_DEAD_LETTER_QUEUE_URL`` (the stack always sets it), an event or message that
 failed only permanently does not wait for that: retrying it is pointless, and the platform would
 deliver it to the DLQ without its reason. The handler sends it there itself, body untouched, with
-the reason in message attributes (:mod:`gluetrigger.dead_letters`), logs "event dead-lettered"
+the reason in message attributes (:mod:`gluetrigger.runtime.dead_letters`), logs "event dead-lettered"
 once at ERROR, counts EventsDeadLettered, and treats it as handled: the message is left out of
 ``batchItemFailures`` (SQS deletes it), and a direct invocation returns normally (Lambda does not
 retry it) with ``"dead_lettered": [{"reason", "trigger"}]`` next to its runs and ignored events.
@@ -54,15 +54,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from aws_lambda_powertools import Logger
 
-from gluetrigger.dead_letters import DeadLetterError, DeadLetterQueue
-from gluetrigger.errors import EventShapeError
-from gluetrigger.events import normalize, normalize_decoded_message
-from gluetrigger.glue_client import GlueJobStarter, glue_client
-from gluetrigger.inbound import SQS_BATCH, InboundValidator, InvalidEventError
-from gluetrigger.planner import Plan, Planner
-from gluetrigger.runner import Runner, dynamodb_client
-from gluetrigger.settings import Settings
-from gluetrigger.telemetry import MetricsPublisher, Tally
+from gluetrigger.core.errors import EventShapeError
+from gluetrigger.core.events import normalize, normalize_decoded_message
+from gluetrigger.core.planner import Plan, Planner
+from gluetrigger.runtime.dead_letters import DeadLetterError, DeadLetterQueue
+from gluetrigger.runtime.environment import Settings
+from gluetrigger.runtime.glue_client import GlueJobStarter, glue_client
+from gluetrigger.runtime.inbound import SQS_BATCH, InboundValidator, InvalidEventError
+from gluetrigger.runtime.runner import Runner, dynamodb_client
+from gluetrigger.runtime.telemetry import MetricsPublisher, Tally
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -70,10 +70,10 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from gluetrigger.events import Item
-    from gluetrigger.lambda_context import LambdaContextLike
-    from gluetrigger.planner import PlannedRun
-    from gluetrigger.runner import RunOutcome
+    from gluetrigger.core.events import Item
+    from gluetrigger.core.planner import PlannedRun
+    from gluetrigger.runtime.lambda_context import LambdaContextLike
+    from gluetrigger.runtime.runner import RunOutcome
 
 # Set by the Lambda runtime, and only there.
 LAMBDA_FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"

@@ -20,8 +20,8 @@ from aws_cdk import App, CfnResource
 from aws_cdk.assertions import Template
 from constructs import IConstruct
 
-from gluetrigger.config_file import load_config
-from gluetrigger.model import Config
+from gluetrigger.core.model import Config
+from gluetrigger.tooling.config_file import load_config
 from infra.settings import Settings
 from infra.stack import GlueTriggerStack
 

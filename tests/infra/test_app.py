@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gluetrigger.config_file import load_config
-from gluetrigger.errors import ConfigError
+from gluetrigger.core.errors import ConfigError
+from gluetrigger.tooling.config_file import load_config
 from tests.infra.conftest import REPO, cdk_context
 
 pytestmark = pytest.mark.infra

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gluetrigger.model import EventSource
+from gluetrigger.core.model import EventSource
 from infra.queued_rule import VISIBILITY_TIMEOUT_FACTOR
 from tests.infra.conftest import Synthesized
 

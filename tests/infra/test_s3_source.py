@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gluetrigger.patterns import matches
+from gluetrigger.core.patterns import matches
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
 from tests.infra.conftest import REPO, Synthesized
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from gluetrigger.events import InboundEvent, normalize
-from gluetrigger.naming import schedule_owner, schedule_resource_name
+from gluetrigger.core.events import InboundEvent, normalize
+from gluetrigger.core.naming import schedule_owner, schedule_resource_name
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
 from tests.infra.conftest import Synthesized
 

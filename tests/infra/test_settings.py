@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 from aws_cdk import aws_logs as logs
 
-from gluetrigger.errors import ConfigError
+from gluetrigger.core.errors import ConfigError
 from infra.settings import Settings
 
 pytestmark = pytest.mark.infra

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aws_cdk import App
 
-from gluetrigger.config import compile_config, parse_compiled
-from gluetrigger.config_file import load_config
-from gluetrigger.errors import ConfigError
+from gluetrigger.core.config import compile_config, parse_compiled
+from gluetrigger.core.errors import ConfigError
+from gluetrigger.tooling.config_file import load_config
 from infra.settings import Settings
 from infra.stack import GlueTriggerStack
 from infra.trigger_function import ENVIRONMENT_MAX_BYTES, IDEMPOTENCY_ACTIONS, QUEUE_URL_MAX, environment_size
@@ -196,7 +196,10 @@ def test_the_code_asset_is_the_lambdas_package_only(repo_stack: Synthesized) -> 
     asset = repo_stack.outdir / f"asset.{key.removesuffix('.zip')}"
     assert sorted(p.name for p in asset.iterdir()) == ["gluetrigger"]
     files = [p.relative_to(asset) for p in asset.rglob("*")]
-    assert Path("gluetrigger/config.py") in files
+    assert Path("gluetrigger/core/config.py") in files
+    assert Path("gluetrigger/runtime/schemas/sqs-batch.json") in files
+    # The tooling (CLI, YAML, local mode with moto) never runs in Lambda.
+    assert not [f for f in files if f.parts[:2] == ("gluetrigger", "tooling")]
     assert not [f for f in files if "__pycache__" in f.parts or f.suffix == ".pyc"]
 
 
@@ -248,7 +251,7 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
     request: pytest.FixtureRequest, stack: str, trigger: str, tracing: bool
 ) -> None:
     """The contract with the handler, checked with the handler's own environment parser."""
-    from gluetrigger.settings import Settings as HandlerSettings
+    from gluetrigger.runtime.environment import Settings as HandlerSettings
 
     synthesized: Synthesized = request.getfixturevalue(stack)
     variables = synthesized.properties(trigger, "Function", "Function")["Environment"]["Variables"]

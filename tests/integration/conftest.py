@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 import pytest
 
-from gluetrigger.config import compile_config
-from gluetrigger.config_file import load_config
+from gluetrigger.core.config import compile_config
 from gluetrigger.handler import default_service
-from gluetrigger.local.emulator import EmbeddedEmulator
+from gluetrigger.tooling.config_file import load_config
+from gluetrigger.tooling.local.emulator import EmbeddedEmulator
 
 from .fault_proxy import FaultProxy
 

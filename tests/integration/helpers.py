@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gluetrigger.handler import default_service, handler
-from gluetrigger.lambda_context import LocalLambdaContext
+from gluetrigger.runtime.lambda_context import LocalLambdaContext
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
 BUCKET = "it-landing"

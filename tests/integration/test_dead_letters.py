@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from gluetrigger.handler import PermanentEventError, RetryableEventError, Service
-from gluetrigger.lambda_context import LocalLambdaContext
-from gluetrigger.settings import DEAD_LETTER_QUEUE_URL_ENV, Settings
+from gluetrigger.runtime.environment import DEAD_LETTER_QUEUE_URL_ENV, Settings
+from gluetrigger.runtime.lambda_context import LocalLambdaContext
 
 from .conftest import Emulator
 from .fault_proxy import Fault

@@ -10,7 +10,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from gluetrigger.glue_client import GlueJobStarter, RetryPolicy, StartJobRunError
+from gluetrigger.runtime.glue_client import GlueJobStarter, RetryPolicy, StartJobRunError
 
 from .conftest import REGION, Emulator
 from .fault_proxy import Fault

@@ -22,9 +22,14 @@ from typing import IO, Any
 
 import pytest
 
-from gluetrigger.local.endpoint import Endpoint
-from gluetrigger.local.provision import DEAD_LETTER_QUEUE, RESOURCE_PREFIX, VISIBILITY_TIMEOUT_SECONDS, queue_name
-from gluetrigger.naming import schedule_resource_name
+from gluetrigger.core.naming import schedule_resource_name
+from gluetrigger.tooling.local.endpoint import Endpoint
+from gluetrigger.tooling.local.provision import (
+    DEAD_LETTER_QUEUE,
+    RESOURCE_PREFIX,
+    VISIBILITY_TIMEOUT_SECONDS,
+    queue_name,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gluetrigger.handler import Service
-from gluetrigger.lambda_context import LocalLambdaContext
-from gluetrigger.settings import Settings
+from gluetrigger.runtime.environment import Settings
+from gluetrigger.runtime.lambda_context import LocalLambdaContext
 
 from .conftest import COMPILED_CONFIG, TABLE, Emulator
 from .helpers import captured_logs, counter, example, invoke, metrics

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gluetrigger.cli import main
+from gluetrigger.tooling.cli import main
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "events"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gluetrigger.config import compile_config, parse_compiled, parse_config
-from gluetrigger.errors import ConfigError
-from gluetrigger.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.core.config import compile_config, parse_compiled, parse_config
+from gluetrigger.core.errors import ConfigError
+from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
 
 S3_TRIGGER: dict[str, Any] = {
     "name": "sales",
@@ -52,7 +52,7 @@ def test_valid_minimal_s3_trigger() -> None:
 def test_repo_example_is_valid() -> None:
     from pathlib import Path
 
-    from gluetrigger.config_file import load_config
+    from gluetrigger.tooling.config_file import load_config
 
     config = load_config(Path(__file__).parents[2] / "triggers.yaml")
     assert {t.source.type for t in config.triggers} == {"s3", "schedule", "event"}

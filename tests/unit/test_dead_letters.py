@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.dead_letters import ATTRIBUTE_MAX_BYTES, TRUNCATED, attribute_value
+from gluetrigger.runtime.dead_letters import ATTRIBUTE_MAX_BYTES, TRUNCATED, attribute_value
 
 # What SQS accepts in a message attribute value, minus the line breaks and tabs a line may not hold.
 ONE_LINE_SQS_TEXT = re.compile("[\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")

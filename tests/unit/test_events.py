@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.errors import EventShapeError
-from gluetrigger.events import Ignored, InboundEvent, Malformed, normalize, normalize_message
+from gluetrigger.core.errors import EventShapeError
+from gluetrigger.core.events import Ignored, InboundEvent, Malformed, normalize, normalize_message
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import botocore.session
 
-from gluetrigger.glue_api import EXECUTION_CLASSES, JOB_FIELD_TO_REQUEST, WORKER_TYPES
+from gluetrigger.core.glue_api import EXECUTION_CLASSES, JOB_FIELD_TO_REQUEST, WORKER_TYPES
 
 
 def start_job_run_members() -> dict[str, object]:

@@ -23,10 +23,11 @@ from botocore.exceptions import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.config import compile_config, parse_config
-from gluetrigger.errors import ConfigError
-from gluetrigger.glue_client import Failure, RetryPolicy, classify
-from gluetrigger.inbound import (
+from gluetrigger.core.config import compile_config, parse_config
+from gluetrigger.core.errors import ConfigError
+from gluetrigger.runtime.environment import Settings, SettingsError
+from gluetrigger.runtime.glue_client import Failure, RetryPolicy, classify
+from gluetrigger.runtime.inbound import (
     EVENTBRIDGE_EVENT,
     LIST,
     S3_NOTIFICATION,
@@ -38,9 +39,8 @@ from gluetrigger.inbound import (
     InvalidEventError,
     shape_of,
 )
-from gluetrigger.lambda_context import LocalLambdaContext
-from gluetrigger.settings import Settings, SettingsError
-from gluetrigger.telemetry import Tally
+from gluetrigger.runtime.lambda_context import LocalLambdaContext
+from gluetrigger.runtime.telemetry import Tally
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
 CONFIG = {"triggers": [{"name": "t", "source": {"type": "s3", "bucket": "landing"}, "job": {"name": "j"}}]}
@@ -280,7 +280,7 @@ def test_disabled_metrics_stay_silent_however_many_invocations(
     # unless they are cleared after each flush: local mode runs with metrics disabled for hours.
     import warnings
 
-    from gluetrigger.telemetry import MetricsPublisher
+    from gluetrigger.runtime.telemetry import MetricsPublisher
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     publisher = MetricsPublisher("Test", "test")
@@ -294,7 +294,7 @@ def test_disabled_metrics_stay_silent_however_many_invocations(
 def test_enabled_metrics_publish_each_invocation_once(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gluetrigger.telemetry import MetricsPublisher
+    from gluetrigger.runtime.telemetry import MetricsPublisher
 
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     publisher = MetricsPublisher("Test", "test")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gluetrigger.config import compile_config, parse_config
+from gluetrigger.core.config import compile_config, parse_config
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
 BATCH = "aws_lambda_powertools.utilities.batch"
@@ -26,7 +26,7 @@ CONFIG = {"triggers": [{"name": "t", "source": {"type": "s3", "bucket": "landing
 INVOKE = """
 import json, sys
 from gluetrigger.handler import handler
-from gluetrigger.lambda_context import LocalLambdaContext
+from gluetrigger.runtime.lambda_context import LocalLambdaContext
 handler(json.loads(sys.argv[1]), LocalLambdaContext())
 """
 
@@ -70,7 +70,7 @@ def test_importing_the_handler_loads_nothing_heavy() -> None:
 @pytest.mark.parametrize("event", ["s3-test-event", "s3-object-removed"])
 def test_direct_invocation_loads_nothing_heavy(event: str) -> None:
     modules = imported_modules(INVOKE, example(event))
-    assert "gluetrigger.planner" in modules
+    assert "gluetrigger.core.planner" in modules
     assert [name for name in (*NEVER, BATCH) if loaded(modules, name)] == []
 
 

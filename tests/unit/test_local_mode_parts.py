@@ -23,20 +23,20 @@ from typing import Any
 
 import pytest
 
-from gluetrigger.config import parse_config
-from gluetrigger.config_file import load_config
-from gluetrigger.events import InboundEvent, normalize, normalize_message
-from gluetrigger.inbound import InboundValidator
-from gluetrigger.local.console import Console
-from gluetrigger.local.examples import example_entry, example_key
-from gluetrigger.local.handler_log import OutcomeReader
-from gluetrigger.local.moto_fidelity import object_created_event
-from gluetrigger.local.outcomes import Outcome, OutcomeLog
-from gluetrigger.local.pollers import failed_message_ids, sqs_event
-from gluetrigger.local.scheduler import Scheduler, scheduled_event
-from gluetrigger.model import EventSource, S3Source
-from gluetrigger.patterns import matches
-from gluetrigger.planner import Planner
+from gluetrigger.core.config import parse_config
+from gluetrigger.core.events import InboundEvent, normalize, normalize_message
+from gluetrigger.core.model import EventSource, S3Source
+from gluetrigger.core.patterns import matches
+from gluetrigger.core.planner import Planner
+from gluetrigger.runtime.inbound import InboundValidator
+from gluetrigger.tooling.config_file import load_config
+from gluetrigger.tooling.local.console import Console
+from gluetrigger.tooling.local.examples import example_entry, example_key
+from gluetrigger.tooling.local.handler_log import OutcomeReader
+from gluetrigger.tooling.local.moto_fidelity import object_created_event
+from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog
+from gluetrigger.tooling.local.pollers import failed_message_ids, sqs_event
+from gluetrigger.tooling.local.scheduler import Scheduler, scheduled_event
 
 EXAMPLE = load_config(Path(__file__).parents[2] / "triggers.yaml")
 
@@ -314,7 +314,7 @@ def _every_minute(name: str) -> dict[str, Any]:
 def test_the_handler_never_imports_local_mode_or_moto() -> None:
     code = (
         "import sys, gluetrigger.handler; "
-        "print([m for m in sys.modules if m.split('.')[0] == 'moto' or m.startswith('gluetrigger.local')])"
+        "print([m for m in sys.modules if m.split('.')[0] == 'moto' or m.startswith('gluetrigger.tooling.local')])"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.patterns import matches, validate_pattern
+from gluetrigger.core.patterns import matches, validate_pattern
 
 # The "Object Created" event S3 sends to EventBridge (AWS docs, "Amazon S3 Event Notifications").
 S3_OBJECT_CREATED: dict[str, Any] = {

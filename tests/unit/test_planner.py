@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.config import parse_config
-from gluetrigger.config_file import load_config
-from gluetrigger.events import normalize
-from gluetrigger.planner import Plan, Planner
+from gluetrigger.core.config import parse_config
+from gluetrigger.core.events import normalize
+from gluetrigger.core.planner import Plan, Planner
+from gluetrigger.tooling.config_file import load_config
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "events"

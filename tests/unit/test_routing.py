@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gluetrigger.model import S3Source
-from gluetrigger.patterns import matches, validate_pattern
-from gluetrigger.routing import key_matchers, object_created_pattern
+from gluetrigger.core.model import S3Source
+from gluetrigger.core.patterns import matches, validate_pattern
+from gluetrigger.core.routing import key_matchers, object_created_pattern
 
 S3_EVENT: dict[str, Any] = json.loads(
     (Path(__file__).parents[2] / "examples/events/eventbridge-s3-object-created.json").read_text()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.schedule import Schedule, ScheduleError, parse_schedule, validate_timezone
+from gluetrigger.core.schedule import Schedule, ScheduleError, parse_schedule, validate_timezone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gluetrigger.local import session_file
+from gluetrigger.tooling.local import session_file
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.templates import Placeholder, TemplateError, parse_template
+from gluetrigger.core.templates import Placeholder, TemplateError, parse_template
 
 
 def render_with(text: str, values: dict[str, str]) -> str:

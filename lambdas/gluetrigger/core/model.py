@@ -1,0 +1,109 @@
+"""The validated configuration: frozen dataclasses, built only by :mod:`gluetrigger.core.config`.
+
+Everything downstream (matching, rendering, the handler, the CDK app, local mode) reads these
+types, never the raw YAML, so a rule checked once at load time holds everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from gluetrigger.core.errors import Problem
+    from gluetrigger.core.templates import Template
+
+__all__ = [
+    "DEFAULT_IDEMPOTENCY_TTL_SECONDS",
+    "Config",
+    "EventSource",
+    "JobSpec",
+    "S3Source",
+    "ScheduleSource",
+    "Source",
+    "Trigger",
+]
+
+DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class S3Source:
+    bucket: str
+    prefix: str = ""
+    suffix: str = ""
+    key_pattern: re.Pattern[str] | None = None
+    create: bool = False
+    type: Literal["s3"] = "s3"
+
+    def key_matches(self, key: str) -> str | None:
+        """Why ``key`` does not pass prefix, suffix and key_pattern; None when it does."""
+        if not key.startswith(self.prefix):
+            return f"key {key!r} does not start with prefix {self.prefix!r}"
+        if not key.endswith(self.suffix):
+            return f"key {key!r} does not end with suffix {self.suffix!r}"
+        if self.key_pattern is not None and self.key_pattern.search(key) is None:
+            return f"key {key!r} does not match key_pattern {self.key_pattern.pattern!r}"
+        return None
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    expression: str
+    timezone: str | None = None
+    type: Literal["schedule"] = "schedule"
+
+
+@dataclass(frozen=True)
+class EventSource:
+    pattern: dict[str, Any]
+    event_bus: str = "default"
+    type: Literal["event"] = "event"
+
+
+Source = S3Source | ScheduleSource | EventSource
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One field per StartJobRun parameter; ``None`` means "not sent" (the job's own default applies)."""
+
+    name: str
+    arguments: dict[str, Template] = field(default_factory=dict)
+    job_run_queuing_enabled: bool | None = None
+    job_run_id: Template | None = None
+    allocated_capacity: int | None = None
+    timeout: int | None = None
+    max_capacity: float | None = None
+    security_configuration: str | None = None
+    notify_delay_after: int | None = None
+    worker_type: str | None = None
+    number_of_workers: int | None = None
+    execution_class: str | None = None
+    execution_role_session_policy: str | None = None
+    job_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    source: Source
+    job: JobSpec
+    description: str | None = None
+    idempotency_key: Template | None = None
+    idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+
+
+@dataclass(frozen=True)
+class Config:
+    triggers: tuple[Trigger, ...]
+    # The document the config was parsed from, after defaults were merged: what `compile` emits.
+    documents: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    def trigger(self, name: str) -> Trigger:
+        for trigger in self.triggers:
+            if trigger.name == name:
+                return trigger
+        raise KeyError(name)

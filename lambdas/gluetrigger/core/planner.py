@@ -1,0 +1,243 @@
+"""Decide, for normalized events, which triggers fire and with which StartJobRun request.
+
+This is the pure heart of the service: no I/O, so the CLI's ``render``, the Lambda handler and
+local mode all make the same decision for the same event. Each event ends as exactly one of: a
+planned run per matching trigger, ignored (with the reason), or rejected (with the trigger and
+the reason), so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gluetrigger.core.errors import RenderError
+from gluetrigger.core.events import Ignored, InboundEvent, Malformed
+from gluetrigger.core.glue_api import ARGUMENTS_MAX_BYTES
+from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.core.naming import schedule_owner
+from gluetrigger.core.validation import arguments_size
+from gluetrigger.core.variables import event_variables
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from gluetrigger.core.events import Item
+    from gluetrigger.core.model import Config, Trigger
+    from gluetrigger.core.templates import Placeholder
+
+__all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "Skip", "build_request"]
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    trigger: Trigger
+    idempotency_key: str
+    request: dict[str, Any]
+    event: InboundEvent
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger.name,
+            "idempotency_key": self.idempotency_key,
+            "request": self.request,
+        }
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An event deliberately ignored, and why."""
+
+    reason: str
+    origin: str
+    message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "event": self.origin}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An event a trigger matched but cannot turn into a valid run, or a malformed record."""
+
+    trigger: str | None
+    reason: str
+    origin: str
+    message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"trigger": self.trigger, "reason": self.reason, "event": self.origin}
+
+
+@dataclass
+class Plan:
+    runs: list[PlannedRun] = field(default_factory=list)
+    ignored: list[Skip] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"runs", "ignored"}``, plus ``"rejected"`` only when an event was rejected."""
+        document: dict[str, Any] = {
+            "runs": [r.to_json() for r in self.runs],
+            "ignored": [i.to_json() for i in self.ignored],
+        }
+        if self.rejected:
+            document["rejected"] = [r.to_json() for r in self.rejected]
+        return document
+
+
+class Planner:
+    """Matches events against a config's triggers; built once (at Lambda init), used per event."""
+
+    def __init__(self, config: Config, only: str | None = None) -> None:
+        self.only = only
+        triggers = [t for t in config.triggers if only is None or t.name == only]
+        self._s3 = [(t, t.source) for t in triggers if isinstance(t.source, S3Source)]
+        self._schedules = {t.name: t for t in triggers if isinstance(t.source, ScheduleSource)}
+        self._events = [(t, t.source) for t in triggers if isinstance(t.source, EventSource)]
+
+    def plan(self, items: Iterable[Item]) -> Plan:
+        plan = Plan()
+        for item in items:
+            if isinstance(item, Ignored):
+                plan.ignored.append(Skip(item.reason, item.origin, item.message_id))
+            elif isinstance(item, Malformed):
+                plan.rejected.append(Rejection(None, item.reason, item.origin, item.message_id))
+            else:
+                self._plan_event(item, plan)
+        return plan
+
+    def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
+        matched: list[tuple[Trigger, dict[str, str | None]]] = []
+        misses: list[str] = []
+        if event.s3 is not None:
+            for trigger, source in self._s3:
+                if source.bucket != event.s3.bucket:
+                    continue
+                why_not = source.key_matches(event.s3.key)
+                if why_not:
+                    misses.append(f"{trigger.name}: {why_not}")
+                    continue
+                groups: dict[str, str | None] = {}
+                if source.key_pattern is not None:
+                    found = source.key_pattern.search(event.s3.key)
+                    groups = found.groupdict() if found else {}
+                matched.append((trigger, groups))
+        if event.kind == "schedule":
+            owner = self.only if self.only in self._schedules else schedule_owner(event.schedule_name or "")
+            if owner in self._schedules:
+                matched.append((self._schedules[owner], {}))
+        if event.envelope is not None:
+            from gluetrigger.core.patterns import matches
+
+            for trigger, event_source in self._events:
+                if matches(event_source.pattern, event.envelope):
+                    matched.append((trigger, {}))
+        if not matched:
+            detail = f" ({'; '.join(misses)})" if misses else ""
+            plan.ignored.append(Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id))
+            return
+        for trigger, groups in matched:
+            try:
+                plan.runs.append(_planned_run(trigger, event, groups))
+            except RenderError as exc:
+                plan.rejected.append(Rejection(exc.trigger, exc.reason, event.origin, event.message_id))
+
+
+def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
+    resolve = _Resolver(trigger.name, event, event_variables(trigger.name, event, groups))
+    if trigger.idempotency_key is not None:
+        key = f"{trigger.name}:{trigger.idempotency_key.render(resolve)}"
+    else:
+        key = f"{trigger.name}:{_default_key(event)}"
+    return PlannedRun(trigger=trigger, idempotency_key=key, request=build_request(trigger, resolve), event=event)
+
+
+def _default_key(event: InboundEvent) -> str:
+    if event.s3 is not None:
+        obj = event.s3
+        version = obj.sequencer or obj.version_id or obj.etag or event.event_id
+        return f"{obj.bucket}/{obj.key}@{version}"
+    if event.kind == "schedule":
+        return event.event_time_iso
+    return event.event_id
+
+
+def build_request(trigger: Trigger, resolve: _Resolver) -> dict[str, Any]:
+    """The StartJobRun request, in API field names; unset fields omitted."""
+    job = trigger.job
+    request: dict[str, Any] = {"JobName": job.name}
+    if job.job_run_queuing_enabled is not None:
+        request["JobRunQueuingEnabled"] = job.job_run_queuing_enabled
+    if job.job_run_id is not None:
+        request["JobRunId"] = job.job_run_id.render(resolve)
+    if job.arguments:
+        arguments = {name: template.render(resolve) for name, template in job.arguments.items()}
+        size = arguments_size(arguments)
+        if size > ARGUMENTS_MAX_BYTES:
+            raise RenderError(
+                trigger.name,
+                f"arguments are {size} bytes after rendering; Glue's limit is {ARGUMENTS_MAX_BYTES}",
+            )
+        request["Arguments"] = arguments
+    optional: dict[str, Any] = {
+        "AllocatedCapacity": job.allocated_capacity,
+        "Timeout": job.timeout,
+        "MaxCapacity": job.max_capacity,
+        "SecurityConfiguration": job.security_configuration,
+        "NotificationProperty": None
+        if job.notify_delay_after is None
+        else {"NotifyDelayAfter": job.notify_delay_after},
+        "WorkerType": job.worker_type,
+        "NumberOfWorkers": job.number_of_workers,
+        "ExecutionClass": job.execution_class,
+        "ExecutionRoleSessionPolicy": job.execution_role_session_policy,
+    }
+    request.update({k: v for k, v in optional.items() if v is not None})
+    return request
+
+
+class _Resolver:
+    """Gives each placeholder its value for one event; a missing or empty value rejects the event."""
+
+    def __init__(self, trigger: str, event: InboundEvent, values: dict[str, str | None]) -> None:
+        self.trigger = trigger
+        self.event = event
+        self.values = values
+
+    def __call__(self, placeholder: Placeholder) -> str:
+        if placeholder.kind == "time":
+            value: str | None = self.event.event_time.strftime(placeholder.arg)
+        elif placeholder.kind == "event":
+            from jmespath.exceptions import JMESPathError, JMESPathTypeError
+
+            try:
+                value = _query(placeholder.arg, self.event.raw)
+            except JMESPathError as exc:
+                # A function given the wrong type (length() of a number) fails only on the event;
+                # the reason names the types, never the event's value (it may be sensitive).
+                if isinstance(exc, JMESPathTypeError):
+                    expected = " or ".join(exc.expected_types)
+                    why = f"{exc.function_name}() got {exc.actual_type}, expected {expected}"
+                else:
+                    why = str(exc).splitlines()[0]
+                raise RenderError(
+                    self.trigger, f"{placeholder} cannot be evaluated on {self.event.describe()}: {why}"
+                ) from None
+        else:
+            value = self.values.get(placeholder.arg)
+        if not value:
+            raise RenderError(self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}")
+        return value
+
+
+def _query(expression: str, raw: object) -> str | None:
+    import jmespath
+
+    found = jmespath.search(expression, raw)
+    if found is None or isinstance(found, str):
+        return found
+    if isinstance(found, bool):
+        return "true" if found else "false"
+    return json.dumps(found, separators=(",", ":"), ensure_ascii=False)

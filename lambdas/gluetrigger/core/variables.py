@@ -1,0 +1,51 @@
+"""Which template variables each source type provides, and their values for one event.
+
+The config validator asks :func:`available_variables` so that a variable a trigger's source can
+never provide is a load-time error; the renderer asks :func:`event_variables` per event, where
+a value that is missing or empty rejects the event instead of starting a run with a hole in it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gluetrigger.core.model import S3Source
+
+if TYPE_CHECKING:
+    from gluetrigger.core.events import InboundEvent
+    from gluetrigger.core.model import Source
+
+__all__ = ["COMMON_VARIABLES", "S3_VARIABLES", "available_variables", "event_variables"]
+
+COMMON_VARIABLES = frozenset({"trigger", "event_id", "event_time", "region", "account"})
+S3_VARIABLES = frozenset({"bucket", "key", "size", "etag", "version_id", "sequencer"})
+
+
+def available_variables(source: Source) -> frozenset[str]:
+    if isinstance(source, S3Source):
+        groups = frozenset(source.key_pattern.groupindex) if source.key_pattern else frozenset()
+        return COMMON_VARIABLES | S3_VARIABLES | groups
+    return COMMON_VARIABLES
+
+
+def event_variables(trigger: str, event: InboundEvent, groups: dict[str, str | None]) -> dict[str, str | None]:
+    """The ``${name}`` values for one event; None marks a variable this event lacks."""
+    values: dict[str, str | None] = {
+        "trigger": trigger,
+        "event_id": event.event_id,
+        "event_time": event.event_time_iso,
+        "region": event.region,
+        "account": event.account,
+    }
+    if event.s3 is not None:
+        obj = event.s3
+        values.update(
+            bucket=obj.bucket,
+            key=obj.key,
+            size=None if obj.size is None else str(obj.size),
+            etag=obj.etag,
+            version_id=obj.version_id,
+            sequencer=obj.sequencer,
+        )
+        values.update(groups)
+    return values

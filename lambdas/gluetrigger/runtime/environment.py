@@ -1,0 +1,135 @@
+"""The handler's environment, read once per container into one typed, frozen value.
+
+Lambda's environment is fixed for the life of a container, so it is read at init and every
+problem with it is reported at once, in one message, instead of surfacing as a KeyError deep
+in the first invocation. The trigger configuration itself is JSON that ``gluetrigger compile``
+produced at synth time (inline, or in a file of the code asset when it outgrows Lambda's 4 KB
+environment limit): the handler never parses YAML. ``AWS_ENDPOINT_URL`` is not read here:
+boto3 honours it itself, which is what lets the same code run on AWS and on an emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gluetrigger.core.config import CONFIG_LABEL, parse_compiled
+from gluetrigger.core.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from gluetrigger.core.model import Config
+
+__all__ = [
+    "CONFIG_FILE_ENV",
+    "CONFIG_JSON_ENV",
+    "DEAD_LETTER_QUEUE_URL_ENV",
+    "DEFAULT_METRICS_NAMESPACE",
+    "DEFAULT_SERVICE_NAME",
+    "IDEMPOTENCY_TABLE_ENV",
+    "METRICS_NAMESPACE_ENV",
+    "SERVICE_NAME_ENV",
+    "TRACE_DISABLED_ENV",
+    "TRACING_ENV",
+    "Settings",
+    "SettingsError",
+]
+
+CONFIG_JSON_ENV = "GLUETRIGGER_CONFIG"
+CONFIG_FILE_ENV = "GLUETRIGGER_CONFIG_FILE"
+IDEMPOTENCY_TABLE_ENV = "GLUETRIGGER_IDEMPOTENCY_TABLE"
+DEAD_LETTER_QUEUE_URL_ENV = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
+TRACING_ENV = "GLUETRIGGER_TRACING"
+TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
+METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
+SERVICE_NAME_ENV = "POWERTOOLS_SERVICE_NAME"
+DEFAULT_METRICS_NAMESPACE = "GlueTrigger"
+DEFAULT_SERVICE_NAME = "gluetrigger"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """The environment is unusable; the message has one line per problem."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the handler needs from its environment.
+
+    Exactly one of ``config_json`` and ``config_file`` is set. Tracing is off unless asked for
+    (``GLUETRIGGER_TRACING``), and ``POWERTOOLS_TRACE_DISABLED`` always wins, so that a cold
+    start does not pay for the X-Ray SDK unless the stack enabled active tracing. Without
+    ``dead_letter_queue_url`` (``GLUETRIGGER_DEAD_LETTER_QUEUE_URL``) a permanently failing event
+    is reported failed and reaches a DLQ only through the platform (maxReceiveCount, or the
+    asynchronous on-failure destination); with it, the handler sends it there at once, with why.
+    """
+
+    idempotency_table: str
+    config_json: str | None = None
+    config_file: str | None = None
+    dead_letter_queue_url: str | None = None
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    service_name: str = DEFAULT_SERVICE_NAME
+    tracing: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (default: ``os.environ``); SettingsError lists every problem."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+        config_json = env.get(CONFIG_JSON_ENV) or None
+        config_file = env.get(CONFIG_FILE_ENV) or None
+        if config_json is None and config_file is None:
+            problems.append(
+                f"{CONFIG_JSON_ENV} or {CONFIG_FILE_ENV} is required: the JSON `gluetrigger compile` prints"
+            )
+        elif config_json is not None and config_file is not None:
+            problems.append(f"set only one of {CONFIG_JSON_ENV} and {CONFIG_FILE_ENV}, not both")
+        table = env.get(IDEMPOTENCY_TABLE_ENV, "").strip()
+        if not table:
+            problems.append(f"{IDEMPOTENCY_TABLE_ENV} is required: the name of the idempotency table")
+        tracing = _flag(env, TRACING_ENV, problems) and not _flag(env, TRACE_DISABLED_ENV, problems)
+        if problems:
+            raise SettingsError("\n".join(problems))
+        return cls(
+            idempotency_table=table,
+            config_json=config_json,
+            config_file=config_file,
+            dead_letter_queue_url=env.get(DEAD_LETTER_QUEUE_URL_ENV, "").strip() or None,
+            metrics_namespace=env.get(METRICS_NAMESPACE_ENV) or DEFAULT_METRICS_NAMESPACE,
+            service_name=env.get(SERVICE_NAME_ENV) or DEFAULT_SERVICE_NAME,
+            tracing=tracing,
+        )
+
+    def load_config(self) -> tuple[Config, str | None]:
+        """The compiled configuration and the trigger it was compiled for; ConfigError if invalid."""
+        if self.config_json is not None:
+            source, text = CONFIG_JSON_ENV, self.config_json
+        else:
+            source = str(self.config_file)
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError([Problem(CONFIG_LABEL, source, f"cannot read: {exc.strerror}")]) from None
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(
+                [Problem(CONFIG_LABEL, source, f"not the JSON `gluetrigger compile` prints: {exc}")]
+            ) from None
+        return parse_compiled(document)
+
+
+def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        problems.append(f"{name} must be true or false, got {env[name]!r}")
+    return False

@@ -1,0 +1,266 @@
+"""The ``gluetrigger local``, ``gluetrigger local fire`` and ``gluetrigger runs`` commands.
+
+Registered by :mod:`gluetrigger.tooling.cli`, and imported only when the parser is built, so that the
+other commands never load boto3 or moto. Exit codes extend the CLI's contract: 0 success
+(with ``--once``: every outcome as the example expects); 1 an invalid config, outcomes that
+differ from the expected ones, or an endpoint that could not do what was asked (unreachable, no
+such queue or job); 2 a usage error (port in use, unknown trigger, no endpoint to talk to); 130
+stopped by Ctrl-C (SIGINT) or SIGTERM, after a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Config
+    from gluetrigger.tooling.local.endpoint import Endpoint
+
+__all__ = ["register_local_commands"]
+
+DEFAULT_CONFIG = "triggers.yaml"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+Subparsers = argparse._SubParsersAction  # the type argparse gives add_subparsers() no public name
+
+
+class _CommandError(Exception):
+    """Stop the command with one line on stderr and this exit code."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
+    """Add ``local`` (with its ``fire`` action) and ``runs`` to the ``gluetrigger`` parser."""
+    local = sub.add_parser(
+        "local",
+        help="run the service on an AWS emulator: no AWS account, no Docker",
+        description="Start an AWS emulator (moto, embedded) or use one that runs (--endpoint-url), "
+        "provision what the config needs and run the real handler on it until Ctrl-C. "
+        "With an ACTION (optional), act on a `gluetrigger local` that is already running instead.",
+    )
+    _config_option(local)
+    where = local.add_mutually_exclusive_group()
+    where.add_argument("--port", type=int, default=0, help="port of the embedded emulator (default: a free one)")
+    where.add_argument("--endpoint-url", metavar="URL", help="use this running emulator (e.g. LocalStack) instead")
+    local.add_argument(
+        "--once",
+        action="store_true",
+        help="play the example scenario, print a summary and exit 0 only if every outcome is as expected",
+    )
+    local.add_argument("--verbose", action="store_true", help="also write the handler's JSON log lines to stderr")
+    local.set_defaults(command=_guarded(_local))
+    actions = local.add_subparsers(metavar="ACTION", title="actions (against a running `gluetrigger local`)")
+    fire = actions.add_parser(
+        "fire",
+        help="fire a schedule trigger now",
+        description="Deliver a schedule "
+        "trigger's Scheduled Event, timed now, to its queue on a running `gluetrigger local`.",
+    )
+    fire.add_argument("trigger", metavar="TRIGGER", help="a schedule trigger of the config")
+    # Given before or after `fire` (`local --config X fire T`, `local fire T --config X`): a
+    # subparser's own default would overwrite the value `local` parsed, so it has none.
+    _config_option(fire, default=argparse.SUPPRESS)
+    _endpoint_option(fire, default=argparse.SUPPRESS)
+    fire.set_defaults(command=_guarded(_fire))
+
+    runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
+    runs.add_argument("--job", metavar="NAME", help="only this job's runs")
+    _endpoint_option(runs)
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.set_defaults(command=_guarded(_runs))
+
+
+def _config_option(parser: argparse.ArgumentParser, default: str = DEFAULT_CONFIG) -> None:
+    parser.add_argument("--config", default=default, metavar="PATH", help="default: ./triggers.yaml")
+
+
+def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    parser.add_argument(
+        "--endpoint-url",
+        default=default,
+        metavar="URL",
+        help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL, else the running one)",
+    )
+
+
+def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``command`` with :class:`_CommandError` turned into its message on stderr and its exit code."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except _CommandError as exc:
+            print(f"gluetrigger: {exc}", file=sys.stderr)
+            return exc.code
+
+    return run
+
+
+def _load(path: str) -> Config:
+    from gluetrigger.tooling.config_file import load_config
+
+    config = load_config(path)  # ConfigError: gluetrigger.tooling.cli prints each problem, exit 1
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
+    return config
+
+
+def _local(args: argparse.Namespace) -> int:
+    from gluetrigger.tooling.local import session_file
+    from gluetrigger.tooling.local.console import Console
+    from gluetrigger.tooling.local.demo import Demo, DemoConfigError
+    from gluetrigger.tooling.local.emulator import EmulatorError
+    from gluetrigger.tooling.local.outcomes import OutcomeLog
+    from gluetrigger.tooling.local.service import LocalService
+
+    began = time.monotonic()
+    config = _load(args.config)
+    try:
+        demo = Demo(config) if args.once else None
+    except DemoConfigError as exc:
+        raise _CommandError(EXIT_USAGE, str(exc)) from None
+    console = Console(config)
+    outcomes = OutcomeLog()
+    outcomes.watch(console.outcome)
+    service = LocalService(
+        config,
+        outcomes,
+        port=args.port,
+        endpoint_url=args.endpoint_url,
+        log_stream=sys.stderr if args.verbose else None,
+        observe=demo.observe if demo else None,
+    )
+    # Ctrl-C and SIGTERM (a supervisor, `kill`) both stop cleanly, even when the process was
+    # started with SIGINT ignored (as a shell without job control starts background commands).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    try:
+        with _reaching(args.endpoint_url or "the embedded emulator"):
+            service.start()
+        console.banner(args.config, service.endpoint.url, embedded=service.embedded)
+        session_file.record(service.endpoint.url)
+        console.ready()
+        if demo is None:
+            _until_interrupted()
+        with _reaching(service.endpoint.url):
+            problems = demo.run(service, console)
+    except EmulatorError as exc:
+        raise _CommandError(EXIT_USAGE, str(exc)) from None
+    except KeyboardInterrupt:
+        console.line("interrupted: stopping")
+        return EXIT_INTERRUPTED
+    finally:
+        session_file.forget()
+        service.stop()
+        if service.started:
+            console.line("stopped: pollers and scheduler joined" + (", emulator shut down" if service.embedded else ""))
+    took = time.monotonic() - began
+    if problems:
+        console.line(f"demo FAILED after {took:.1f} s; what differed from the example's expectations:")
+        for problem in problems:
+            console.line(f"  {problem}")
+        return EXIT_FAILED
+    console.line(f"demo passed in {took:.1f} s: every outcome is what the example expects")
+    return EXIT_OK
+
+
+def _until_interrupted() -> NoReturn:
+    while True:
+        time.sleep(3600)  # Ctrl-C or SIGTERM raises KeyboardInterrupt here
+
+
+def _fire(args: argparse.Namespace) -> int:
+    from gluetrigger.core.model import ScheduleSource
+    from gluetrigger.tooling.local.endpoint import activate
+    from gluetrigger.tooling.local.provision import queue_name
+    from gluetrigger.tooling.local.scheduler import scheduled_event, send_scheduled_event
+
+    config = _load(args.config)
+    try:
+        trigger = config.trigger(args.trigger)
+    except KeyError:
+        known = ", ".join(t.name for t in config.triggers)
+        raise _CommandError(EXIT_USAGE, f"{args.trigger!r} is not in {args.config} (triggers: {known})") from None
+    if not isinstance(trigger.source, ScheduleSource):
+        raise _CommandError(
+            EXIT_USAGE, f"{trigger.name} is a {trigger.source.type} trigger; only schedule triggers fire"
+        )
+    # `local --port N fire T`: the embedded emulator of the `gluetrigger local --port N` that runs.
+    endpoint = _endpoint(args.endpoint_url or (f"http://127.0.0.1:{args.port}" if args.port else None))
+    activate(endpoint)
+    with _reaching(endpoint.url):
+        sqs = endpoint.client("sqs")
+        try:
+            url = sqs.get_queue_url(QueueName=queue_name(trigger.name))["QueueUrl"]
+        except sqs.exceptions.QueueDoesNotExist:
+            raise _CommandError(
+                EXIT_FAILED, f"{endpoint.url} has no queue for {trigger.name}: is `gluetrigger local` running there?"
+            ) from None
+        account = endpoint.client("sts").get_caller_identity()["Account"]
+        event = scheduled_event(trigger, datetime.now(UTC), account, endpoint.region)
+        send_scheduled_event(sqs, url, event)
+    print(f"fired {trigger.name}: Scheduled Event {event['id']} at {event['time']}")
+    return EXIT_OK
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from gluetrigger.tooling.local.console import table
+    from gluetrigger.tooling.local.endpoint import activate
+    from gluetrigger.tooling.local.runs import format_runs, list_runs
+
+    endpoint = _endpoint(args.endpoint_url)
+    activate(endpoint)
+    with _reaching(endpoint.url):
+        glue = endpoint.client("glue")
+        try:
+            runs = list_runs(glue, args.job)
+        except glue.exceptions.EntityNotFoundException:
+            raise _CommandError(EXIT_FAILED, f"{endpoint.url} has no Glue job named {args.job!r}") from None
+    if args.json:
+        json.dump([run.to_json() for run in runs], sys.stdout, indent=2)
+        print()
+    elif runs:
+        print(table(format_runs(runs)))
+    else:
+        print("no job runs")
+    return EXIT_OK
+
+
+def _endpoint(url: str | None) -> Endpoint:
+    from gluetrigger.tooling.local import session_file
+    from gluetrigger.tooling.local.endpoint import Endpoint
+
+    url = url or os.environ.get("AWS_ENDPOINT_URL") or session_file.running_endpoint()
+    if not url:
+        raise _CommandError(
+            EXIT_USAGE, "no emulator to talk to: start `gluetrigger local`, or pass --endpoint-url (it prints it)"
+        )
+    return Endpoint(url)
+
+
+@contextmanager
+def _reaching(url: str) -> Iterator[None]:
+    """Turn an unreachable endpoint or an AWS error into one line and exit code 1."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+    try:
+        yield
+    except EndpointConnectionError:
+        raise _CommandError(EXIT_FAILED, f"cannot reach {url}: is the emulator running?") from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise _CommandError(EXIT_FAILED, f"{url}: {error.get('Code')}: {error.get('Message')}") from None
+    except BotoCoreError as exc:
+        raise _CommandError(EXIT_FAILED, f"{url}: {exc}") from None

@@ -1,0 +1,109 @@
+"""What local mode prints: where the emulator is, what to try, and one line per outcome.
+
+Lines are written whole and flushed at once, from whichever thread produced them, so that a
+person watching a terminal and a test reading a pipe both see each outcome as it happens. The
+``ready`` line is the contract a script or test waits for: everything is provisioned and the
+pollers are running.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
+
+from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.tooling.local.examples import example_entry, example_key
+from gluetrigger.tooling.local.provision import MAX_RECEIVE_COUNT
+from gluetrigger.tooling.local.scheduler import next_fire
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Config, Trigger
+    from gluetrigger.core.templates import Template
+    from gluetrigger.tooling.local.outcomes import Outcome
+
+__all__ = ["READY", "Console", "table"]
+
+READY = "ready:"
+JOB_RUNS = "job runs"
+
+
+def table(rows: list[list[str]]) -> str:
+    """Rows (header first) as left-aligned columns separated by two spaces."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+class Console:
+    """Serialized, flushed output lines."""
+
+    def __init__(self, config: Config, out: TextIO | None = None) -> None:
+        self._config = config
+        self._out = out or sys.stdout
+        self._lock = threading.Lock()
+        self._width = max(len(JOB_RUNS), *(len(t.name) for t in config.triggers))
+
+    def line(self, text: str = "") -> None:
+        with self._lock:
+            print(text, file=self._out, flush=True)
+
+    def banner(self, config_path: str, endpoint: str, *, embedded: bool) -> None:
+        """The endpoint and, per trigger, a command that makes it fire."""
+        config = self._config
+        emulator = "embedded moto server" if embedded else "emulator"
+        self.line(f"gluetrigger local: {len(config.triggers)} triggers from {config_path}")
+        self.line(f"endpoint: {endpoint} ({emulator}; export AWS_ENDPOINT_URL={endpoint} to reuse it)")
+        self.line("try:")
+        for trigger in config.triggers:
+            self.line(f"  {trigger.name.ljust(self._width)}  {self._try(trigger, config_path, endpoint)}")
+        self.line(f"  {JOB_RUNS.ljust(self._width)}  gluetrigger runs --endpoint-url {endpoint}")
+
+    def ready(self) -> None:
+        self.line(f"{READY} watching {len(self._config.triggers)} triggers; Ctrl-C to stop")
+
+    def outcome(self, outcome: Outcome) -> None:
+        clock = outcome.at.astimezone().strftime("%H:%M:%S")
+        if outcome.kind == "started":
+            what = f"started    {outcome.subject} -> JobRunId {outcome.job_run_id}"
+        elif outcome.kind == "duplicate":
+            what = f"duplicate suppressed: {outcome.subject} (already started {outcome.job_run_id})"
+        elif outcome.kind == "ignored":
+            what = f"ignored: {outcome.reason}"
+        else:
+            reason = outcome.reason or ""
+            what = f"{outcome.kind}: {reason if outcome.subject in reason else f'{outcome.subject}: {reason}'}"
+            if outcome.dead_lettered:
+                what += " -> DLQ"
+            elif outcome.receive_count is not None:
+                # A permanent failure is dead-lettered at once (the next line says so); others come back.
+                what += f" [delivery {outcome.receive_count} of at most {MAX_RECEIVE_COUNT} before the DLQ]"
+        self.line(f"{clock}  {outcome.trigger.ljust(self._width)}  {what}")
+
+    def _try(self, trigger: Trigger, config_path: str, endpoint: str) -> str:
+        aws = f"aws --endpoint-url {endpoint}"
+        source = trigger.source
+        if isinstance(source, S3Source):
+            key = example_key(source, datetime.now(UTC).date())
+            where = f"s3://{source.bucket}/{key}" if key else f"s3://{source.bucket}/KEY (KEY matching the trigger)"
+            return f"{aws} s3 cp FILE {where}"
+        if isinstance(source, ScheduleSource):
+            when = next_fire(trigger, datetime.now(UTC))
+            fires = f"next {when:%Y-%m-%d %H:%M} UTC" if when else "never fires again"
+            zone = f" {source.timezone}" if source.timezone else ""
+            fire = (
+                f"gluetrigger local fire {trigger.name} --config {shlex.quote(config_path)} --endpoint-url {endpoint}"
+            )
+            return f"{source.expression}{zone} ({fires}); fire it now: {fire}"
+        entry = example_entry(source, _templates(trigger)) if isinstance(source, EventSource) else None
+        if entry is None:
+            return f"{aws} events put-events --entries '[{{...an event matching the pattern...}}]'"
+        return f"{aws} events put-events --entries {shlex.quote(json.dumps([entry]))}"
+
+
+def _templates(trigger: Trigger) -> list[Template]:
+    """Every template of ``trigger``: its arguments, job_run_id and idempotency_key."""
+    optional = (trigger.job.job_run_id, trigger.idempotency_key)
+    return [*trigger.job.arguments.values(), *(template for template in optional if template is not None)]

@@ -1,0 +1,283 @@
+"""``gluetrigger local --once``: the example triggers.yaml end to end, every outcome checked.
+
+The scenario exercises what the service promises, against the real handler on the emulator:
+a file lands and starts one run; a notification delivered twice (SQS delivers at least once)
+starts nothing more; identical content uploaded again is a duplicate for a trigger keyed on the
+ETag, but a new run for one keyed on the write (the default key includes S3's sequencer); an
+object that passes the rule but not the key_pattern is ignored with the reason; objects outside
+prefix or suffix and a custom event the pattern does not match reach nothing; a schedule fires;
+a custom event starts a run with arguments taken from it.
+
+Each step waits for the outcomes it causes (or, when it goes wrong, until its events have been
+handled without them), so steps do not overlap and the console reads as a story. At the end
+every queue must have drained, the counts per trigger must equal :data:`EXPECTED` exactly, and
+GetJobRuns must show the expected number of new runs per job, including every JobRunId the
+handler reported. File contents carry a session stamp, so
+that rerunning against a long-lived emulator (``--endpoint-url``) does not meet the previous
+session's idempotency records.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.tooling.local.console import table
+from gluetrigger.tooling.local.outcomes import KINDS
+from gluetrigger.tooling.local.runs import format_runs, list_runs
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Config, Source
+    from gluetrigger.tooling.local.console import Console
+    from gluetrigger.tooling.local.outcomes import Kind
+    from gluetrigger.tooling.local.runs import JobRun
+    from gluetrigger.tooling.local.service import LocalService
+
+__all__ = ["EXPECTED", "EXPECTED_RUNS", "Demo", "DemoConfigError"]
+
+# The example's triggers and the source type each must have.
+REQUIRED: dict[str, type[Source]] = {
+    "sales-arrival": S3Source,
+    "partner-drop": S3Source,
+    "nightly-rollup": ScheduleSource,
+    "orders-exported": EventSource,
+}
+# Per trigger, how many events end each way; kinds not listed must not occur (errors included).
+EXPECTED: dict[str, dict[Kind, int]] = {
+    "sales-arrival": {"started": 1, "duplicate": 1, "ignored": 1},
+    "partner-drop": {"started": 2, "duplicate": 1},
+    "nightly-rollup": {"started": 1},
+    "orders-exported": {"started": 1},
+}
+# New job runs per Glue job, as GetJobRuns shows them.
+EXPECTED_RUNS = {"sales-etl": 1, "partner-ingest": 2, "sales-rollup": 1, "orders-load": 1}
+# A step's outcomes normally arrive in well under a second. A step whose events have all been
+# handled for SETTLE_SECONDS without them is done (and wrong); STEP_TIMEOUT_SECONDS bounds the rest.
+STEP_TIMEOUT_SECONDS = 15.0
+SETTLE_SECONDS = 2.0
+DRAIN_TIMEOUT_SECONDS = 15.0
+POLL_SECONDS = 0.1
+
+
+class DemoConfigError(Exception):
+    """The config is not the example the scenario is written for; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    says: str
+    act: Callable[[], None]
+    expect: dict[str, dict[Kind, int]]  # outcomes the step adds, per trigger
+
+
+class Demo:
+    """The scenario; pass :meth:`observe` to the service so the demo can redeliver a message."""
+
+    def __init__(self, config: Config) -> None:
+        missing = [
+            f"{name} ({kind.__name__})"
+            for name, kind in REQUIRED.items()
+            if name not in {t.name for t in config.triggers} or not isinstance(config.trigger(name).source, kind)
+        ]
+        if missing:
+            raise DemoConfigError(
+                "--once runs the scenario of the example triggers.yaml, which needs the triggers " + ", ".join(missing)
+            )
+        self._config = config
+        self._received: dict[str, Mapping[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def observe(self, trigger: str, message: Mapping[str, Any]) -> None:
+        """Remember the first message each trigger's queue delivered."""
+        with self._lock:
+            self._received.setdefault(trigger, message)
+
+    def run(self, service: LocalService, console: Console) -> list[str]:
+        """Play the scenario; the differences from what the example expects ([] when none)."""
+        glue = service.endpoint.client("glue")
+        runs_before = Counter(run.job for run in list_runs(glue))
+        for step in self._steps(service):
+            console.line(f"-- {step.says}")
+            target = _plus(service.outcomes.counts(), step.expect)
+            step.act()
+            _settle(service, target)
+        problems = [] if _drained(service) else [f"messages were still queued after {DRAIN_TIMEOUT_SECONDS:.0f} s"]
+        return problems + _report(service, console, list_runs(glue), runs_before)
+
+    def _steps(self, service: LocalService) -> list[_Step]:
+        s3 = service.endpoint.client("s3")
+        events = service.endpoint.client("events")
+        sqs = service.endpoint.client("sqs")
+        sales = self._bucket("sales-arrival")
+        partners = self._bucket("partner-drop")
+        day = datetime.now(UTC).date().isoformat()
+        stamp = f"gluetrigger local --once at {datetime.now(UTC).isoformat()}"
+        sales_key = f"sales/{day}/store-7.csv"
+        sales_body = f"store,amount\n7,120.50\n# {stamp}\n".encode()
+        partner_key = f"partners/acme/orders-{day}.json"
+        partner_body = json.dumps({"orders": 42, "note": stamp}).encode()
+        orders = self._config.trigger("orders-exported").source
+        bus = orders.event_bus if isinstance(orders, EventSource) else "default"
+
+        def put(bucket: str, key: str, body: bytes) -> Callable[[], None]:
+            return lambda: s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+        def redeliver() -> None:
+            with self._lock:
+                message = self._received["partner-drop"]
+            sqs.send_message(QueueUrl=service.routing.queues["partner-drop"].url, MessageBody=message["Body"])
+
+        def outside() -> None:
+            put(sales, f"sales/{day}/readme.txt", b"not a CSV")()
+            put(sales, f"exports/{day}/orders.csv", b"not under sales/")()
+
+        def export(status: str, rows: int, export_id: str) -> Callable[[], None]:
+            detail = {"status": status, "rows": rows, "exportId": export_id}
+            detail["manifest"] = f"s3://{sales}/exports/{export_id}/manifest.json"
+            entry = {"Source": "com.example.orders", "DetailType": "Export Finished", "Detail": json.dumps(detail)}
+            return lambda: events.put_events(Entries=[{**entry, "EventBusName": bus}])
+
+        def fire() -> None:
+            service.fire(self._config.trigger("nightly-rollup"))
+
+        return [
+            _Step(
+                f"upload s3://{sales}/{sales_key}", put(sales, sales_key, sales_body), {"sales-arrival": {"started": 1}}
+            ),
+            _Step(
+                f"upload s3://{partners}/{partner_key}",
+                put(partners, partner_key, partner_body),
+                {"partner-drop": {"started": 1}},
+            ),
+            _Step("deliver that notification a second time, as SQS may", redeliver, {"partner-drop": {"duplicate": 1}}),
+            _Step(
+                f"upload s3://{sales}/{sales_key} again, same content (sales-arrival's key uses the ETag)",
+                put(sales, sales_key, sales_body),
+                {"sales-arrival": {"duplicate": 1}},
+            ),
+            _Step(
+                f"upload s3://{partners}/{partner_key} again, same content (partner-drop's key uses the write)",
+                put(partners, partner_key, partner_body),
+                {"partner-drop": {"started": 1}},
+            ),
+            _Step(
+                f"upload s3://{sales}/sales/archive/2019.csv (prefix and suffix match, key_pattern does not)",
+                put(sales, "sales/archive/2019.csv", b"old"),
+                {"sales-arrival": {"ignored": 1}},
+            ),
+            _Step("upload two objects outside every prefix/suffix: nothing may happen", outside, {}),
+            _Step("fire nightly-rollup's schedule now", fire, {"nightly-rollup": {"started": 1}}),
+            _Step(
+                "put-events: orders export exp-42 SUCCEEDED with 1200 rows",
+                export("SUCCEEDED", 1200, "exp-42"),
+                {"orders-exported": {"started": 1}},
+            ),
+            _Step("put-events: an export that FAILED: the pattern does not match", export("FAILED", 0, "exp-43"), {}),
+        ]
+
+    def _bucket(self, trigger: str) -> str:
+        source = self._config.trigger(trigger).source
+        if not isinstance(source, S3Source):
+            raise TypeError(trigger)
+        return source.bucket
+
+
+def _report(service: LocalService, console: Console, runs: list[JobRun], runs_before: Counter[str]) -> list[str]:
+    """Print the summary and this session's runs; what differs from :data:`EXPECTED` and :data:`EXPECTED_RUNS`."""
+    counts = service.outcomes.counts()
+    reported = {o.job_run_id for o in service.outcomes.snapshot() if o.kind == "started"}
+    console.line()
+    console.line(_summary(counts))
+    console.line()
+    console.line("the runs, as GetJobRuns shows them (`gluetrigger runs`):")
+    console.line(table(format_runs([run for run in runs if run.run_id in reported])))
+    problems = _count_problems(counts)
+    runs_now = Counter(run.job for run in runs)
+    for job, expected in EXPECTED_RUNS.items():
+        new = runs_now[job] - runs_before[job]
+        if new != expected:
+            problems.append(f"job {job}: GetJobRuns shows {new} new runs, expected {expected}")
+    missing = reported - {run.run_id for run in runs}
+    return problems + [
+        f"JobRunId {run_id} was reported started but is not in GetJobRuns" for run_id in sorted(map(str, missing))
+    ]
+
+
+def _plus(counts: dict[str, Counter[Kind]], extra: dict[str, dict[Kind, int]]) -> dict[str, Counter[Kind]]:
+    target = {trigger: Counter(kinds) for trigger, kinds in counts.items()}
+    for trigger, kinds in extra.items():
+        target.setdefault(trigger, Counter()).update(kinds)
+    return target
+
+
+def _reached(counts: dict[str, Counter[Kind]], target: dict[str, Counter[Kind]]) -> bool:
+    return all(
+        counts.get(trigger, Counter())[kind] >= n for trigger, kinds in target.items() for kind, n in kinds.items()
+    )
+
+
+def _settle(service: LocalService, target: dict[str, Counter[Kind]]) -> None:
+    """Wait for a step's expected outcomes, or until its events were handled without producing them.
+
+    The second case ends a step that goes wrong within seconds instead of at the deadline; what
+    went wrong shows in the final counts.
+    """
+    began = time.monotonic()
+    while not service.outcomes.wait_for(partial(_reached, target=target), POLL_SECONDS):
+        waited = time.monotonic() - began
+        if waited > STEP_TIMEOUT_SECONDS or (waited > SETTLE_SECONDS and _queued(service) == 0):
+            return
+
+
+def _drained(service: LocalService) -> bool:
+    """Whether every trigger queue empties (nothing waiting, nothing in flight) before the deadline."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+    while _queued(service):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+    return True
+
+
+def _queued(service: LocalService) -> int:
+    """Messages in the trigger queues, waiting or being handled."""
+    sqs = service.endpoint.client("sqs")
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    return sum(
+        int(value)
+        for queue in service.routing.queues.values()
+        for value in sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=names)["Attributes"].values()
+    )
+
+
+def _triggers(counts: dict[str, Counter[Kind]]) -> list[str]:
+    """The example's triggers in its order, then any other trigger that had outcomes."""
+    return [*EXPECTED, *sorted(set(counts) - set(EXPECTED))]
+
+
+def _count_problems(counts: dict[str, Counter[Kind]]) -> list[str]:
+    problems = []
+    for trigger in _triggers(counts):
+        expected, actual = EXPECTED.get(trigger, {}), counts.get(trigger, Counter())
+        for kind in KINDS:
+            if actual[kind] != expected.get(kind, 0):
+                problems.append(f"{trigger}: {actual[kind]} {kind}, expected {expected.get(kind, 0)}")
+    return problems
+
+
+def _summary(counts: dict[str, Counter[Kind]]) -> str:
+    rows = [["TRIGGER", "RUNS STARTED", "DUPLICATES SUPPRESSED", "IGNORED", "REJECTED", "ERRORS", "AS EXPECTED"]]
+    for trigger in _triggers(counts):
+        actual = counts.get(trigger, Counter())
+        expected = EXPECTED.get(trigger, {})
+        ok = all(actual[kind] == expected.get(kind, 0) for kind in KINDS)
+        rows.append([trigger, *(str(actual[kind]) for kind in KINDS), "yes" if ok else "NO"])
+    return table(rows)

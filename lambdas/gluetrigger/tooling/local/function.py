@@ -1,0 +1,116 @@
+"""The real handler, hosted in this process the way the stack deploys it: a function per trigger.
+
+The stack gives each trigger its own Lambda function, configured with ``gluetrigger compile
+--trigger NAME``; local mode builds the same thing in-process: one
+:class:`gluetrigger.handler.Service` per trigger from the same settings a function reads from
+its environment (only the trigger's compiled config, the idempotency table, the shared
+dead-letter queue), invoked exactly as ``gluetrigger.handler.handler`` invokes its container's
+Service. So an event two triggers match reaches each trigger's function once, as deployed, a
+schedule's event is owned by the function it is delivered to, and what fails for good goes to
+the DLQ at once with the reason.
+
+The handler's boto3 clients follow ``AWS_ENDPOINT_URL``, which :func:`activate_handler_env`
+points at the emulator, along with switches that keep Powertools from printing EMF metrics and
+from looking for X-Ray. Its JSON log lines are not printed (the console prints one readable line
+per outcome instead) unless ``log_stream`` is given, e.g. stderr for ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import TYPE_CHECKING, Any, TextIO
+
+from gluetrigger.core.config import compile_config
+from gluetrigger.runtime.environment import (
+    CONFIG_FILE_ENV,
+    CONFIG_JSON_ENV,
+    SERVICE_NAME_ENV,
+    TRACE_DISABLED_ENV,
+    Settings,
+)
+from gluetrigger.tooling.local.endpoint import activate
+from gluetrigger.tooling.local.handler_log import OutcomeReader
+from gluetrigger.tooling.local.provision import IDEMPOTENCY_TABLE, RESOURCE_PREFIX
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Config
+    from gluetrigger.handler import Service
+    from gluetrigger.tooling.local.endpoint import Endpoint
+    from gluetrigger.tooling.local.outcomes import OutcomeLog
+
+__all__ = ["FUNCTION_TIMEOUT_SECONDS", "SERVICE_NAME", "LocalFunctions", "activate_handler_env"]
+
+SERVICE_NAME = "gluetrigger"
+METRICS_NAMESPACE = "GlueTrigger/local"
+FUNCTION_TIMEOUT_SECONDS = 60.0
+SILENT = logging.CRITICAL + 1  # a handler level no record reaches
+# The handler's settings come from its constructor here, so stray variables meant for a
+# deployed function must not leak in; these make Powertools quiet and local.
+HANDLER_ENV = {
+    SERVICE_NAME_ENV: SERVICE_NAME,
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    TRACE_DISABLED_ENV: "true",
+}
+IGNORED_HANDLER_ENV = (CONFIG_JSON_ENV, CONFIG_FILE_ENV, "POWERTOOLS_IDEMPOTENCY_DISABLED")
+
+
+def activate_handler_env(endpoint: Endpoint) -> None:
+    """Point this process, the handler included, at ``endpoint`` before the handler makes clients."""
+    for name in IGNORED_HANDLER_ENV:
+        os.environ.pop(name, None)
+    activate(endpoint, HANDLER_ENV)
+
+
+class LocalFunctions:
+    """One handler Service per trigger; ``invoke(event, trigger)`` is a Lambda invocation."""
+
+    def __init__(
+        self, config: Config, outcomes: OutcomeLog, dead_letter_queue_url: str, log_stream: TextIO | None = None
+    ) -> None:
+        from gluetrigger.handler import Service
+
+        self._services: dict[str, Service] = {
+            trigger.name: Service(
+                Settings(
+                    idempotency_table=IDEMPOTENCY_TABLE,
+                    config_json=json.dumps(compile_config(config, trigger.name)),
+                    dead_letter_queue_url=dead_letter_queue_url,
+                    metrics_namespace=METRICS_NAMESPACE,
+                    service_name=SERVICE_NAME,
+                )
+            )
+            for trigger in config.triggers
+        }
+        self._reader = OutcomeReader(outcomes)
+        _capture_handler_log(self._reader, log_stream)
+
+    def invoke(self, event: dict[str, Any], trigger: str) -> Any:
+        """Invoke ``trigger``'s function with ``event`` and a fresh Lambda context."""
+        from gluetrigger.runtime.lambda_context import LocalLambdaContext
+
+        context = LocalLambdaContext(
+            function_name=f"{RESOURCE_PREFIX}-{trigger}", timeout_seconds=FUNCTION_TIMEOUT_SECONDS
+        )
+        with self._reader.invocation(trigger, event):
+            return self._services[trigger](event, context)
+
+
+def _capture_handler_log(reader: OutcomeReader, log_stream: TextIO | None) -> None:
+    """Read the handler's records; send its JSON lines to ``log_stream`` (or nowhere) instead of stdout.
+
+    Powertools Logger keeps its formatter (and the keys it appends) on the logger's first
+    handler, so that handler stays in place, silenced or redirected, and the reader is added
+    after it.
+    """
+    logger = logging.getLogger(SERVICE_NAME)
+    for handler in logger.handlers:
+        if not isinstance(handler, logging.StreamHandler):
+            continue
+        if log_stream is None:
+            handler.setLevel(SILENT)
+        else:
+            handler.setStream(log_stream)
+    logger.addHandler(reader)

@@ -1,0 +1,140 @@
+"""Feed each trigger's queue to the handler the way Lambda's SQS event source mapping does.
+
+One thread per queue long-polls for up to ten messages, turns them into the event Lambda would
+pass (``Records`` with ``messageId``, ``body``, ``attributes``, ``eventSourceARN``...), invokes
+the handler and honours ReportBatchItemFailures: the messages it lists stay in the queue and come
+back after the visibility timeout (and reach the DLQ after maxReceiveCount receives), the others
+are deleted. A handler that raises, or returns a response naming unknown messages, fails the
+whole batch, as Lambda does. An optional observer sees each message as it is received (the demo
+uses it to deliver one a second time, as SQS's at-least-once delivery may).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gluetrigger.tooling.local.provision import Queue
+
+__all__ = ["Invoke", "QueuePoller", "failed_message_ids", "sqs_event"]
+
+# Short long-polls keep shutdown prompt (a poller notices the stop event within this).
+WAIT_TIME_SECONDS = 1
+BATCH_SIZE = 10
+ERROR_BACKOFF_SECONDS = 1.0
+
+# invoke(event, trigger) -> the handler's response; raises what the handler raises.
+Invoke = Callable[[dict[str, Any], str], Any]
+
+
+def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The Lambda event for a batch of SQS ReceiveMessage results."""
+    return {"Records": [_record(m, queue_arn, region) for m in messages]}
+
+
+def _record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    attributes = {
+        name: {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": value.get("DataType"),
+        }
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def failed_message_ids(response: object, message_ids: set[str]) -> set[str]:
+    """The messages to keep per ReportBatchItemFailures; all of them when the response is invalid."""
+    if not isinstance(response, Mapping):
+        return message_ids  # None (or anything else) from an SQS-fed function: Lambda retries all
+    failures = response.get("batchItemFailures", [])
+    if not isinstance(failures, list):
+        return message_ids
+    failed: set[str] = set()
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, Mapping) else None
+        if not isinstance(identifier, str) or identifier not in message_ids:
+            return message_ids
+        failed.add(identifier)
+    return failed
+
+
+class QueuePoller(threading.Thread):
+    """Polls one trigger's queue and invokes the handler with each batch, until ``halt`` is set."""
+
+    def __init__(
+        self,
+        trigger: str,
+        queue: Queue,
+        sqs: Any,
+        invoke: Invoke,
+        halt: threading.Event,
+        *,
+        on_failure: Callable[[str, list[Mapping[str, Any]], BaseException], None],
+        region: str,
+        observe: Callable[[str, Mapping[str, Any]], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"poller-{trigger}", daemon=True)
+        self._trigger = trigger
+        self._queue = queue
+        self._sqs = sqs
+        self._invoke = invoke
+        self._halt = halt
+        self._on_failure = on_failure
+        self._region = region
+        self._observe = observe
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            try:
+                self._poll_once()
+            except Exception as exc:
+                if self._halt.is_set():
+                    return
+                self._on_failure(self._trigger, [], exc)
+                self._halt.wait(ERROR_BACKOFF_SECONDS)
+
+    def _poll_once(self) -> None:
+        received = self._sqs.receive_message(
+            QueueUrl=self._queue.url,
+            MaxNumberOfMessages=BATCH_SIZE,
+            WaitTimeSeconds=WAIT_TIME_SECONDS,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages: list[Mapping[str, Any]] = received.get("Messages", [])
+        if not messages:
+            return
+        ids = {m["MessageId"] for m in messages}
+        if self._observe is not None:
+            for message in messages:
+                self._observe(self._trigger, message)
+        try:
+            response = self._invoke(sqs_event(messages, self._queue.arn, self._region), self._trigger)
+        except Exception as exc:
+            # Lambda: an invocation error returns the whole batch to the queue.
+            self._on_failure(self._trigger, messages, exc)
+            return
+        failed = failed_message_ids(response, ids)
+        done = [
+            {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]}
+            for index, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
+        if done:
+            self._sqs.delete_message_batch(QueueUrl=self._queue.url, Entries=done)

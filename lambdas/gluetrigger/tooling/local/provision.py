@@ -1,0 +1,168 @@
+"""Create on the emulator what the deployed stack creates for a config.
+
+The routing mirrors the stack's: each bucket sends EventBridge notifications; each S3 trigger
+has a rule (source aws.s3, Object Created, its bucket, prefix and suffix) and each event
+trigger a rule with its own pattern, delivering to that trigger's SQS queue, which has a
+redrive policy to a shared dead-letter queue (where the handler also sends what fails for good,
+with the reason, as deployed functions do). Schedule triggers get a queue too: the emulator
+never fires schedules, so local mode's scheduler (and ``gluetrigger local fire``) put their
+Scheduled Events there, which lets another process fire one and gives them the same retries.
+The Glue jobs are placeholders with the configured names, so StartJobRun finds them.
+
+Every step tolerates what already exists, so provisioning an emulator twice is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gluetrigger.core.model import EventSource, S3Source
+from gluetrigger.core.naming import schedule_resource_name
+from gluetrigger.core.routing import object_created_pattern
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Config, Trigger
+    from gluetrigger.tooling.local.endpoint import Endpoint
+
+__all__ = [
+    "DEAD_LETTER_QUEUE",
+    "IDEMPOTENCY_TABLE",
+    "MAX_RECEIVE_COUNT",
+    "RESOURCE_PREFIX",
+    "VISIBILITY_TIMEOUT_SECONDS",
+    "Queue",
+    "Routing",
+    "event_bus_name",
+    "provision",
+    "queue_name",
+]
+
+RESOURCE_PREFIX = "gluetrigger"
+IDEMPOTENCY_TABLE = f"{RESOURCE_PREFIX}-idempotency"
+DEAD_LETTER_QUEUE = f"{RESOURCE_PREFIX}-dlq"
+# Receives before a message moves to the DLQ (the stack's default), and how long a failed one
+# stays invisible: short, so that a retry shows on screen within seconds rather than minutes.
+MAX_RECEIVE_COUNT = 5
+VISIBILITY_TIMEOUT_SECONDS = 10
+PLACEHOLDER_SCRIPTS = f"s3://{RESOURCE_PREFIX}-local-placeholder"
+
+
+@dataclass(frozen=True)
+class Queue:
+    url: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What the handler's pollers and the scheduler need to know about the provisioned resources."""
+
+    account: str
+    queues: dict[str, Queue]  # trigger name -> its queue
+    dead_letter_queue: Queue
+
+
+def queue_name(trigger: str) -> str:
+    """The trigger's SQS queue (SQS names allow no '.', and up to 80 characters)."""
+    return f"{RESOURCE_PREFIX}-{trigger}"
+
+
+def event_bus_name(source: EventSource) -> str:
+    """The bus an event trigger's rule lives on (a bus ARN names it after ``event-bus/``)."""
+    return source.event_bus.rsplit("event-bus/", 1)[-1]
+
+
+def provision(config: Config, endpoint: Endpoint) -> Routing:
+    """Create the table, queues, buckets, rules and placeholder jobs ``config`` needs."""
+    sqs, events = endpoint.client("sqs"), endpoint.client("events")
+    account = endpoint.client("sts").get_caller_identity()["Account"]
+    _table(endpoint.client("dynamodb"))
+    dead_letter = _queue(sqs, DEAD_LETTER_QUEUE, {})
+    redrive = {
+        "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+        "RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dead_letter.arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+        ),
+    }
+    queues = {t.name: _queue(sqs, queue_name(t.name), redrive) for t in config.triggers}
+    s3 = endpoint.client("s3")
+    for bucket in sorted({t.source.bucket for t in config.triggers if isinstance(t.source, S3Source)}):
+        _bucket(s3, bucket)
+    glue = endpoint.client("glue")
+    for trigger in config.triggers:
+        _job(glue, trigger, account)
+        if isinstance(trigger.source, S3Source):
+            _rule(events, trigger.name, "default", object_created_pattern(trigger.source), queues[trigger.name])
+        elif isinstance(trigger.source, EventSource):
+            bus = event_bus_name(trigger.source)
+            _event_bus(events, bus)
+            _rule(events, trigger.name, bus, trigger.source.pattern, queues[trigger.name])
+    return Routing(account=account, queues=queues, dead_letter_queue=dead_letter)
+
+
+def _table(dynamodb: Any) -> None:
+    """The idempotency table as Powertools expects it: partition key ``id``, TTL on ``expiration``."""
+    try:
+        dynamodb.create_table(
+            TableName=IDEMPOTENCY_TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except dynamodb.exceptions.ResourceInUseException:
+        return
+    dynamodb.get_waiter("table_exists").wait(TableName=IDEMPOTENCY_TABLE, WaiterConfig={"Delay": 1})
+    dynamodb.update_time_to_live(
+        TableName=IDEMPOTENCY_TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+
+
+def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> Queue:
+    # Create without attributes (idempotent even when they differ), then set them.
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    if attributes:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return Queue(url=url, arn=arn)
+
+
+def _bucket(s3: Any, bucket: str) -> None:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket)
+    notifications = s3.get_bucket_notification_configuration(Bucket=bucket)
+    notifications.pop("ResponseMetadata", None)
+    if "EventBridgeConfiguration" not in notifications:
+        notifications["EventBridgeConfiguration"] = {}
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=notifications)
+
+
+def _job(glue: Any, trigger: Trigger, account: str) -> None:
+    name = trigger.job.name
+    try:
+        glue.get_job(JobName=name)
+        return
+    except glue.exceptions.EntityNotFoundException:
+        pass
+    glue.create_job(
+        Name=name,
+        Description="placeholder created by gluetrigger local",
+        Role=f"arn:aws:iam::{account}:role/{RESOURCE_PREFIX}-local-placeholder",
+        Command={"Name": trigger.job.job_type or "glueetl", "ScriptLocation": f"{PLACEHOLDER_SCRIPTS}/{name}.py"},
+    )
+
+
+def _event_bus(events: Any, bus: str) -> None:
+    if bus == "default":
+        return
+    with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+        events.create_event_bus(Name=bus)
+
+
+def _rule(events: Any, trigger: str, bus: str, pattern: dict[str, Any], queue: Queue) -> None:
+    name = schedule_resource_name(RESOURCE_PREFIX, trigger)
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue.arn}])

@@ -1,0 +1,144 @@
+"""Everything ``gluetrigger local`` runs, started in dependency order and stopped in reverse.
+
+Start: the emulator (embedded, or the one at ``--endpoint-url``), this process's environment
+(pointed at it before the handler makes a client), provisioning, the handler's functions, a
+poller per trigger queue, the scheduler. Stop: signal the threads, join them (a poller finishes
+its current long-poll and invocation, at most a few seconds), then shut the emulator down, so
+that nothing is left running and no thread talks to a server that is gone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+from gluetrigger.tooling.local.emulator import EmulatorProcess
+from gluetrigger.tooling.local.endpoint import Endpoint
+from gluetrigger.tooling.local.function import LocalFunctions, activate_handler_env
+from gluetrigger.tooling.local.handler_log import describe_message
+from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog
+from gluetrigger.tooling.local.pollers import QueuePoller
+from gluetrigger.tooling.local.provision import Routing, provision
+from gluetrigger.tooling.local.scheduler import Scheduler, scheduled_event, send_scheduled_event
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Config, Trigger
+
+__all__ = ["LocalService"]
+
+# A poller notices the stop signal within its long-poll (1 s) plus the invocation in progress;
+# all threads together get this long (they are daemons: a stuck one cannot keep the process up).
+JOIN_TIMEOUT_SECONDS = 3.0
+
+
+class LocalService:
+    """The service on an emulator; ``start()`` returns once everything is provisioned and polling."""
+
+    def __init__(
+        self,
+        config: Config,
+        outcomes: OutcomeLog,
+        *,
+        port: int = 0,
+        endpoint_url: str | None = None,
+        log_stream: TextIO | None = None,
+        observe: Callable[[str, Mapping[str, Any]], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.outcomes = outcomes
+        self._emulator = None if endpoint_url else EmulatorProcess(port)
+        self._endpoint_url = endpoint_url
+        self._log_stream = log_stream
+        self._observe = observe
+        self._halt = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._endpoint: Endpoint | None = None
+        self._routing: Routing | None = None
+        self._sqs: Any = None
+
+    @property
+    def started(self) -> bool:
+        """Whether there is an endpoint to talk to (start() got that far)."""
+        return self._endpoint is not None
+
+    @property
+    def embedded(self) -> bool:
+        return self._emulator is not None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        if self._endpoint is None:
+            raise RuntimeError("the service is not started")
+        return self._endpoint
+
+    @property
+    def routing(self) -> Routing:
+        if self._routing is None:
+            raise RuntimeError("the service is not started")
+        return self._routing
+
+    def start(self) -> None:
+        self._endpoint = self._emulator.start() if self._emulator else Endpoint(str(self._endpoint_url))
+        activate_handler_env(self._endpoint)
+        self._routing = provision(self.config, self._endpoint)
+        functions = LocalFunctions(self.config, self.outcomes, self._routing.dead_letter_queue.url, self._log_stream)
+        self._sqs = self._endpoint.client("sqs")
+        threads: list[threading.Thread] = [
+            QueuePoller(
+                name,
+                queue,
+                self._endpoint.client("sqs"),
+                functions.invoke,
+                self._halt,
+                on_failure=self._poll_failed,
+                region=self._endpoint.region,
+                observe=self._observe,
+            )
+            for name, queue in self._routing.queues.items()
+        ]
+        threads.append(Scheduler(list(self.config.triggers), self._scheduled, self._halt))
+        for thread in threads:
+            thread.start()
+            self._threads.append(thread)
+
+    def fire(self, trigger: Trigger, when: datetime | None = None) -> None:
+        """Deliver ``trigger``'s Scheduled Event for ``when`` (default: now) to its queue."""
+        event = scheduled_event(trigger, when or datetime.now(UTC), self.routing.account, self.endpoint.region)
+        send_scheduled_event(self._sqs, self.routing.queues[trigger.name].url, event)
+
+    def stop(self) -> None:
+        """Stop and join every thread, then the emulator; safe to call after a failed start."""
+        self._halt.set()
+        deadline = time.monotonic() + JOIN_TIMEOUT_SECONDS
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
+        if self._emulator is not None:
+            self._emulator.stop()
+
+    def _scheduled(self, trigger: Trigger, when: datetime) -> None:
+        try:
+            self.fire(trigger, when)
+        except Exception as exc:
+            reason = f"could not deliver the Scheduled Event: {type(exc).__name__}: {exc}"
+            self.outcomes.add(Outcome(trigger.name, "error", f"schedule at {when.isoformat()}", reason=reason))
+
+    def _poll_failed(self, trigger: str, messages: list[Mapping[str, Any]], error: BaseException) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        if not messages:
+            self.outcomes.add(Outcome(trigger, "error", "its queue", reason=f"receiving failed: {reason}"))
+        for message in messages:
+            count = message.get("Attributes", {}).get("ApproximateReceiveCount")
+            self.outcomes.add(
+                Outcome(
+                    trigger,
+                    "error",
+                    describe_message(message["Body"], message["MessageId"]),
+                    reason=f"the invocation failed: {reason}",
+                    message_id=message["MessageId"],
+                    receive_count=int(count) if count else None,
+                )
+            )
