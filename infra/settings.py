@@ -23,7 +23,7 @@ from typing import TypeVar
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
-from gluetrigger.core.errors import ConfigError, Problem
+from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
 
 __all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "Settings"]
 
@@ -69,7 +69,7 @@ NAMESPACE = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
 TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 
 
-class _InvalidSettingError(ValueError):
+class _InvalidSettingError(GlueTriggerError, ValueError):
     """A setting's value is unusable; the message says what is expected."""
 
 

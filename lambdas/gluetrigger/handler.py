@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from aws_lambda_powertools import Logger
 
-from gluetrigger.core.errors import EventShapeError
+from gluetrigger.core.errors import EventShapeError, GlueTriggerError
 from gluetrigger.core.events import normalize, normalize_decoded_message
 from gluetrigger.core.planner import Plan, Planner
 from gluetrigger.runtime.dead_letters import DeadLetterError, DeadLetterQueue
@@ -81,7 +81,7 @@ LAMBDA_FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 __all__ = ["EventError", "PermanentEventError", "RetryableEventError", "Service", "default_service", "handler"]
 
 
-class EventError(Exception):
+class EventError(GlueTriggerError):
     """An event, or an SQS message, that was not fully processed; ``reasons`` says why, one per line."""
 
     def __init__(self, reasons: Sequence[str]) -> None:
@@ -97,7 +97,7 @@ class RetryableEventError(EventError):
     """A run could not be started for now; a redelivery will try again (and skip what started)."""
 
 
-class _DeadLettered(Exception):  # noqa: N818
+class _DeadLettered(GlueTriggerError):  # noqa: N818
     """Not an error: the event failed for good and is now in the DLQ, so it is handled.
 
     Raised where the failure is found, deep in the processing, and caught where a message or an

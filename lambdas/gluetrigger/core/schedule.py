@@ -44,6 +44,8 @@ from functools import cache
 from typing import TypeAlias
 from zoneinfo import ZoneInfo, available_timezones
 
+from gluetrigger.core.errors import GlueTriggerError
+
 __all__ = ["Schedule", "ScheduleError", "parse_schedule", "validate_timezone"]
 
 # PutRule and CreateSchedule both cap ScheduleExpression at 256 characters.
@@ -69,7 +71,7 @@ W_TOKEN = re.compile(r"[0-9]*W|LW")
 L_TOKEN = re.compile(rf"[0-9]*L|(?:{'|'.join(WEEKDAY_NAMES)})L")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(GlueTriggerError, ValueError):
     """A schedule expression or timezone EventBridge would refuse; the message is one line."""
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gluetrigger.core.errors import GlueTriggerError
+
 __all__ = ["Placeholder", "Template", "TemplateError", "parse_template"]
 
 
-class TemplateError(ValueError):
+class TemplateError(GlueTriggerError, ValueError):
     """The template text is malformed (an unclosed or empty ``${...}``)."""
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.runtime import aws_clients as aws
 
 __all__ = [
@@ -53,7 +54,7 @@ CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "stan
 _REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-class DeadLetterError(Exception):
+class DeadLetterError(GlueTriggerError):
     """The dead-letter queue did not take the event (refused, missing, or unreachable)."""
 
 

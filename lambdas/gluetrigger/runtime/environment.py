@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gluetrigger.core.config import CONFIG_LABEL, parse_compiled
-from gluetrigger.core.errors import ConfigError, Problem
+from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,7 +54,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
-class SettingsError(ValueError):
+class SettingsError(GlueTriggerError, ValueError):
     """The environment is unusable; the message has one line per problem."""
 
 

@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.runtime import aws_clients as aws
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class Failure:
     from_glue: bool = True
 
 
-class StartJobRunError(Exception):
+class StartJobRunError(GlueTriggerError):
     """StartJobRun failed for good in this invocation (after ``attempts`` attempts)."""
 
     def __init__(self, failure: Failure, attempts: int) -> None:

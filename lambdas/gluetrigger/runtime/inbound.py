@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.core.events import unknown_shape
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ LIST = "list"
 _RECORD_SOURCES = {"aws:sqs": SQS_BATCH, "aws:sns": SNS_NOTIFICATION}
 
 
-class InvalidEventError(ValueError):
+class InvalidEventError(GlueTriggerError, ValueError):
     """The event is not one gluetrigger accepts; the message is one line naming the field."""
 
 

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from gluetrigger.core.errors import ConfigError, EventShapeError
+from gluetrigger.core.errors import ConfigError, EventShapeError, GlueTriggerError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -25,7 +25,7 @@ DEFAULT_CONFIG = "triggers.yaml"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
-class _UsageError(Exception):
+class _UsageError(GlueTriggerError):
     """A usage error: reported on one line, exit code 2."""
 
 

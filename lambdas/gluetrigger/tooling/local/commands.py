@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
+from gluetrigger.core.errors import GlueTriggerError
+
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
     from gluetrigger.tooling.local.endpoint import Endpoint
@@ -33,7 +35,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 Subparsers = argparse._SubParsersAction  # the type argparse gives add_subparsers() no public name
 
 
-class _CommandError(Exception):
+class _CommandError(GlueTriggerError):
     """Stop the command with one line on stderr and this exit code."""
 
     def __init__(self, code: int, message: str) -> None:

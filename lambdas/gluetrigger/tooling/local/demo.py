@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
 from gluetrigger.tooling.local.console import table
 from gluetrigger.tooling.local.outcomes import KINDS
@@ -67,7 +68,7 @@ DRAIN_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
 
 
-class DemoConfigError(Exception):
+class DemoConfigError(GlueTriggerError):
     """The config is not the example the scenario is written for; the message says what is missing."""
 
 

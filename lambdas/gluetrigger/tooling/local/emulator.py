@@ -31,6 +31,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.tooling.local.endpoint import Endpoint
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ CHILD_STOP_TIMEOUT_SECONDS = 3.0
 LISTEN_BACKLOG = 128
 
 
-class EmulatorError(Exception):
+class EmulatorError(GlueTriggerError):
     """The emulator could not start (the port is taken, say); the message is one line."""
 
 
