@@ -223,7 +223,7 @@ def test_allocated_capacity_is_accepted_with_a_deprecation_warning() -> None:
     assert [str(w) for w in config.warnings] == [
         "sales: job.allocated_capacity: warning: is deprecated by Glue; use max_capacity instead"
     ]
-    assert config.trigger("sales").job.allocated_capacity == 10
+    assert config.trigger("sales").job.settings["allocated_capacity"] == 10
 
 
 @pytest.mark.parametrize(
@@ -246,7 +246,7 @@ def test_allocated_capacity_conflicts(job: dict[str, Any], expected: str) -> Non
 def test_session_policy_is_sent_as_compact_json() -> None:
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
     job = parse_config(doc({"execution_role_session_policy": policy})).trigger("sales").job
-    assert job.execution_role_session_policy == json.dumps(policy, separators=(",", ":"))
+    assert job.settings["execution_role_session_policy"] == json.dumps(policy, separators=(",", ":"))
 
 
 def test_literal_arguments_converted_to_text() -> None:
@@ -376,8 +376,8 @@ def test_defaults_merge_and_the_trigger_wins() -> None:
         "arguments": {"--shared": "d", "--x": "y"},
     }
     job = parse_config(document).trigger("sales").job
-    assert job.timeout == 30
-    assert job.execution_class == "STANDARD"
+    assert job.settings["timeout"] == 30
+    assert job.settings["execution_class"] == "STANDARD"
     assert {k: v.source for k, v in job.arguments.items()} == {
         "--shared": "trigger",
         "--x": "y",
@@ -389,8 +389,8 @@ def test_a_trigger_choosing_its_own_capacity_mode_does_not_inherit_the_defaults_
     document = doc({"worker_type": "G.1X", "number_of_workers": 2})
     document["defaults"] = {"max_capacity": 10}
     job = parse_config(document).trigger("sales").job
-    assert job.max_capacity is None
-    assert job.worker_type == "G.1X"
+    assert "max_capacity" not in job.settings
+    assert job.settings["worker_type"] == "G.1X"
 
 
 def test_sources_parse_into_their_types() -> None:

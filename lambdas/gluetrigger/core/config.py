@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from gluetrigger.core.errors import ConfigError, Problem
-from gluetrigger.core.glue_api import JOB_FIELD_TO_REQUEST
 from gluetrigger.core.model import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
     Config,
@@ -26,8 +25,9 @@ from gluetrigger.core.model import (
     Source,
     Trigger,
 )
+from gluetrigger.core.start_job_run import FIELDS, is_int
 from gluetrigger.core.templates import Template, TemplateError, parse_template
-from gluetrigger.core.validation import check_job, check_template_variables, compact_policy, is_int
+from gluetrigger.core.validation import check_job, check_template_variables
 
 __all__ = ["CONFIG_LABEL", "compile_config", "parse_compiled", "parse_config"]
 
@@ -41,7 +41,7 @@ EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,256}$|^arn:aws[a-z-]*:events:[a
 
 TOP_FIELDS = ("defaults", "triggers")
 TRIGGER_FIELDS = ("name", "description", "source", "job", "idempotency_key", "idempotency_ttl_seconds")
-JOB_FIELDS = (*JOB_FIELD_TO_REQUEST, "job_type")
+JOB_FIELDS = tuple(field.name for field in FIELDS)
 SOURCE_FIELDS = {
     "s3": ("type", "bucket", "prefix", "suffix", "key_pattern", "create"),
     "schedule": ("type", "expression", "timezone"),
@@ -49,7 +49,7 @@ SOURCE_FIELDS = {
 }
 # Fields that choose how capacity is sized; a trigger that sets any of them chooses its own
 # sizing mode, so the defaults' sizing fields are not merged into it (they would conflict).
-CAPACITY_FIELDS = ("allocated_capacity", "max_capacity", "worker_type", "number_of_workers")
+CAPACITY_FIELDS = tuple(field.name for field in FIELDS if field.sizing)
 # Compiled configs carry the trigger a function was compiled for (gluetrigger compile --trigger).
 COMPILED_ONLY_KEY = "only"
 
@@ -304,42 +304,32 @@ def _job(raw: object, label: str, problems: _Problems) -> JobSpec | None:
         return None
     before = len(problems.errors)
     problems.unknown_fields(label, "job", raw, JOB_FIELDS)
-    arguments: dict[str, Template] = {}
-    raw_args = raw.get("arguments", {})
-    if not isinstance(raw_args, Mapping):
+    arguments = _arguments(raw.get("arguments", {}), label, problems)
+    job_run_id = _template(raw.get("job_run_id"), label, "job.job_run_id", problems)
+    for field, message, warning in check_job(raw, arguments):
+        problems.add(label, f"job.{field}" if field else "job", message, warning=warning)
+    if len(problems.errors) > before:
+        return None
+    settings = {f.name: f.read(raw[f.name]) for f in FIELDS if f.setting and raw.get(f.name) is not None}
+    return JobSpec(name=raw["name"], arguments=arguments, job_run_id=job_run_id, settings=settings)
+
+
+def _arguments(raw: object, label: str, problems: _Problems) -> dict[str, Template]:
+    """The job's arguments as templates; numbers and booleans are sent as the text YAML would print."""
+    if not isinstance(raw, Mapping):
         problems.add(label, "job.arguments", "must be a mapping of '--name': value")
-        raw_args = {}
-    for key, value in raw_args.items():
+        return {}
+    arguments: dict[str, Template] = {}
+    for key, value in raw.items():
         field = f"job.arguments.{key}"
-        if not isinstance(value, str | int | float | bool) or value is None:
+        if not isinstance(value, str | int | float | bool):
             problems.add(label, field, "value must be a string (or a number or boolean, sent as text)")
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         template = _template(text, label, field, problems)
         if template is not None:
             arguments[str(key)] = template
-    job_run_id = _template(raw.get("job_run_id"), label, "job.job_run_id", problems)
-    for field, message, warning in check_job(raw, arguments):
-        problems.add(label, f"job.{field}" if field else "job", message, warning=warning)
-    if len(problems.errors) > before:
-        return None
-    policy = raw.get("execution_role_session_policy")
-    return JobSpec(
-        name=raw["name"],
-        arguments=arguments,
-        job_run_queuing_enabled=raw.get("job_run_queuing_enabled"),
-        job_run_id=job_run_id,
-        allocated_capacity=raw.get("allocated_capacity"),
-        timeout=raw.get("timeout"),
-        max_capacity=None if raw.get("max_capacity") is None else float(raw["max_capacity"]),
-        security_configuration=raw.get("security_configuration"),
-        notify_delay_after=raw.get("notify_delay_after"),
-        worker_type=raw.get("worker_type"),
-        number_of_workers=raw.get("number_of_workers"),
-        execution_class=raw.get("execution_class"),
-        execution_role_session_policy=None if policy is None else compact_policy(policy),
-        job_type=raw.get("job_type"),
-    )
+    return arguments
 
 
 def _template(raw: object, label: str, field: str, problems: _Problems) -> Template | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from gluetrigger.core.errors import Problem
+    from gluetrigger.core.start_job_run import Setting
     from gluetrigger.core.templates import Template
 
 __all__ = [
@@ -67,22 +68,23 @@ Source = S3Source | ScheduleSource | EventSource
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One field per StartJobRun parameter; ``None`` means "not sent" (the job's own default applies)."""
+    """A trigger's StartJobRun parameters; what is not set is not sent (the job's own default applies).
+
+    The fields that are more than a value are typed attributes; every other StartJobRun field is in
+    ``settings``, keyed by its triggers.yaml name, as :data:`gluetrigger.core.start_job_run.FIELDS`
+    reads it (the module says why).
+    """
 
     name: str
     arguments: dict[str, Template] = field(default_factory=dict)
-    job_run_queuing_enabled: bool | None = None
     job_run_id: Template | None = None
-    allocated_capacity: int | None = None
-    timeout: int | None = None
-    max_capacity: float | None = None
-    security_configuration: str | None = None
-    notify_delay_after: int | None = None
-    worker_type: str | None = None
-    number_of_workers: int | None = None
-    execution_class: str | None = None
-    execution_role_session_policy: str | None = None
-    job_type: str | None = None
+    settings: dict[str, Setting] = field(default_factory=dict)
+
+    @property
+    def job_type(self) -> str | None:
+        """The job's JobCommand.Name when the config declares it (never sent with the request)."""
+        job_type = self.settings.get("job_type")
+        return job_type if isinstance(job_type, str) else None
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gluetrigger.core.errors import RenderError
 from gluetrigger.core.events import Ignored, InboundEvent, Malformed
-from gluetrigger.core.glue_api import ARGUMENTS_MAX_BYTES
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
 from gluetrigger.core.naming import schedule_owner
-from gluetrigger.core.validation import arguments_size
+from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES, arguments_size, request
 from gluetrigger.core.variables import event_variables
 
 if TYPE_CHECKING:
@@ -28,6 +27,9 @@ if TYPE_CHECKING:
     from gluetrigger.core.templates import Placeholder
 
 __all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "Skip", "build_request"]
+
+# A trigger that matched an event, and the variables its key_pattern's named groups captured.
+_Match: TypeAlias = tuple["Trigger", dict[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -109,31 +111,8 @@ class Planner:
         return plan
 
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
-        matched: list[tuple[Trigger, dict[str, str | None]]] = []
         misses: list[str] = []
-        if event.s3 is not None:
-            for trigger, source in self._s3:
-                if source.bucket != event.s3.bucket:
-                    continue
-                why_not = source.key_matches(event.s3.key)
-                if why_not:
-                    misses.append(f"{trigger.name}: {why_not}")
-                    continue
-                groups: dict[str, str | None] = {}
-                if source.key_pattern is not None:
-                    found = source.key_pattern.search(event.s3.key)
-                    groups = found.groupdict() if found else {}
-                matched.append((trigger, groups))
-        if event.kind == "schedule":
-            owner = self.only if self.only in self._schedules else schedule_owner(event.schedule_name or "")
-            if owner in self._schedules:
-                matched.append((self._schedules[owner], {}))
-        if event.envelope is not None:
-            from gluetrigger.core.patterns import matches
-
-            for trigger, event_source in self._events:
-                if matches(event_source.pattern, event.envelope):
-                    matched.append((trigger, {}))
+        matched = [*self._s3_matches(event, misses), *self._schedule_matches(event), *self._event_matches(event)]
         if not matched:
             detail = f" ({'; '.join(misses)})" if misses else ""
             plan.ignored.append(Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id))
@@ -143,6 +122,39 @@ class Planner:
                 plan.runs.append(_planned_run(trigger, event, groups))
             except RenderError as exc:
                 plan.rejected.append(Rejection(exc.trigger, exc.reason, event.origin, event.message_id))
+
+    def _s3_matches(self, event: InboundEvent, misses: list[str]) -> list[_Match]:
+        """S3 triggers on the event's bucket whose filters pass, with key_pattern's groups.
+
+        Triggers on that bucket that the key does not pass add why to ``misses``: an ignored
+        event then says which filter stopped it.
+        """
+        if event.s3 is None:
+            return []
+        matched: list[_Match] = []
+        for trigger, source in self._s3:
+            if source.bucket != event.s3.bucket:
+                continue
+            why_not = source.key_matches(event.s3.key)
+            if why_not:
+                misses.append(f"{trigger.name}: {why_not}")
+                continue
+            found = None if source.key_pattern is None else source.key_pattern.search(event.s3.key)
+            matched.append((trigger, found.groupdict() if found else {}))
+        return matched
+
+    def _schedule_matches(self, event: InboundEvent) -> list[_Match]:
+        if event.kind != "schedule":
+            return []
+        owner = self.only if self.only in self._schedules else schedule_owner(event.schedule_name or "")
+        return [(self._schedules[owner], {})] if owner in self._schedules else []
+
+    def _event_matches(self, event: InboundEvent) -> list[_Match]:
+        if event.envelope is None:
+            return []
+        from gluetrigger.core.patterns import matches
+
+        return [(trigger, {}) for trigger, source in self._events if matches(source.pattern, event.envelope)]
 
 
 def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
@@ -165,37 +177,18 @@ def _default_key(event: InboundEvent) -> str:
 
 
 def build_request(trigger: Trigger, resolve: _Resolver) -> dict[str, Any]:
-    """The StartJobRun request, in API field names; unset fields omitted."""
+    """The StartJobRun request, in API field names and order; unset fields omitted."""
     job = trigger.job
-    request: dict[str, Any] = {"JobName": job.name}
-    if job.job_run_queuing_enabled is not None:
-        request["JobRunQueuingEnabled"] = job.job_run_queuing_enabled
-    if job.job_run_id is not None:
-        request["JobRunId"] = job.job_run_id.render(resolve)
-    if job.arguments:
-        arguments = {name: template.render(resolve) for name, template in job.arguments.items()}
-        size = arguments_size(arguments)
-        if size > ARGUMENTS_MAX_BYTES:
-            raise RenderError(
-                trigger.name,
-                f"arguments are {size} bytes after rendering; Glue's limit is {ARGUMENTS_MAX_BYTES}",
-            )
-        request["Arguments"] = arguments
-    optional: dict[str, Any] = {
-        "AllocatedCapacity": job.allocated_capacity,
-        "Timeout": job.timeout,
-        "MaxCapacity": job.max_capacity,
-        "SecurityConfiguration": job.security_configuration,
-        "NotificationProperty": None
-        if job.notify_delay_after is None
-        else {"NotifyDelayAfter": job.notify_delay_after},
-        "WorkerType": job.worker_type,
-        "NumberOfWorkers": job.number_of_workers,
-        "ExecutionClass": job.execution_class,
-        "ExecutionRoleSessionPolicy": job.execution_role_session_policy,
-    }
-    request.update({k: v for k, v in optional.items() if v is not None})
-    return request
+    job_run_id = None if job.job_run_id is None else job.job_run_id.render(resolve)
+    arguments = {name: template.render(resolve) for name, template in job.arguments.items()}
+    size = arguments_size(arguments)
+    if size > ARGUMENTS_MAX_BYTES:
+        raise RenderError(
+            trigger.name,
+            f"arguments are {size} bytes after rendering; Glue's limit is {ARGUMENTS_MAX_BYTES}",
+        )
+    # The typed JobSpec attributes, rendered, next to the plain settings (start_job_run says why).
+    return request({**job.settings, "name": job.name, "job_run_id": job_run_id, "arguments": arguments or None})
 
 
 class _Resolver:

@@ -39,7 +39,7 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import TypeAlias
 from zoneinfo import ZoneInfo, available_timezones
@@ -380,22 +380,26 @@ class _Cron:
         their minutes, so finding a time years ahead costs a few hundred steps, not millions.
         """
         start_hour = (start.year, start.month, start.day, start.hour)
+        for day in self._days_from(start.date()):
+            for hour in self.hours:
+                if (*day, hour) < start_hour:
+                    continue
+                for minute in self.minutes:
+                    wall = datetime(*day, hour, minute)
+                    if wall > start:
+                        yield wall
+
+    def _days_from(self, first: date) -> Iterator[tuple[int, int, int]]:
+        """Matching (year, month, day) on or after ``first``, earliest first."""
         for year in self.years:
-            if year < start.year:
+            if year < first.year:
                 continue
             for month in self.months:
-                if (year, month) < start_hour[:2]:
+                if (year, month) < (first.year, first.month):
                     continue
                 for day in self.days.days_in(year, month):
-                    if (year, month, day) < start_hour[:3]:
-                        continue
-                    for hour in self.hours:
-                        if (year, month, day, hour) < start_hour:
-                            continue
-                        for minute in self.minutes:
-                            wall = datetime(year, month, day, hour, minute)
-                            if wall > start:
-                                yield wall
+                    if (year, month, day) >= (first.year, first.month, first.day):
+                        yield year, month, day
 
 
 def _instant(wall: datetime, zone: tzinfo) -> datetime:

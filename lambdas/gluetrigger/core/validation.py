@@ -3,147 +3,67 @@
 Glue itself rejects a bad request only when a run is attempted, at 2 a.m., and the local
 emulator does not check these at all: this module is the guard. Rules follow the StartJobRun
 reference and the Glue API model; each returns the job field at fault and a one-line message.
+A field's own rule is in its row of :data:`gluetrigger.core.start_job_run.FIELDS`; this module
+runs those, then the rules that span several fields, the arguments' and the templates'.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gluetrigger.core.glue_api import (
-    ARGUMENTS_MAX_BYTES,
-    EXECUTION_CLASSES,
-    JOB_TYPES,
-    RESERVED_ARGUMENTS,
-    WORKER_TYPES,
-)
 from gluetrigger.core.model import S3Source
+from gluetrigger.core.start_job_run import (
+    ARGUMENTS_MAX_BYTES,
+    FIELDS,
+    RESERVED_ARGUMENTS,
+    arguments_size,
+    valid_max_capacity,
+)
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Source
     from gluetrigger.core.templates import Template
 
-__all__ = [
-    "arguments_size",
-    "check_job",
-    "check_template_variables",
-    "compact_policy",
-    "is_int",
-    "looks_secret",
-]
+__all__ = ["check_job", "check_template_variables", "looks_secret"]
 
 # Argument names that suggest a credential; "api key" in any spelling (api_key, apikey, api-key).
 SECRET_NAME = re.compile(r"pass(word|wd)|secret|token|api[-_]?key|credential", re.IGNORECASE)
 # A literal that points at a secret store rather than holding the secret is what the reference asks for.
 SECRET_REFERENCE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm):")
-POLICY_MIN, POLICY_MAX = 2, 2048
-NAME_MAX = 255
-TIMEOUT_MAX = 10080
 
 Finding = tuple[str, str, bool]  # (job field, message, is_warning)
-
-
-def is_int(value: object) -> bool:
-    """True for ints but not bools (YAML's ``true`` must not pass as 1)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def looks_secret(name: str) -> bool:
     return SECRET_NAME.search(name) is not None
 
 
-def arguments_size(arguments: Mapping[str, str]) -> int:
-    """Bytes Glue counts against the Arguments limit: every key and value, UTF-8."""
-    return sum(len(k.encode()) + len(v.encode()) for k, v in arguments.items())
-
-
-def compact_policy(policy: object) -> str | None:
-    """The session policy as sent: compact JSON; None when it is not a JSON object."""
-    if isinstance(policy, str):
-        try:
-            policy = json.loads(policy)
-        except ValueError:
-            return None
-    if not isinstance(policy, Mapping):
-        return None
-    try:
-        return json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):  # a value JSON cannot carry (a date, say)
-        return None
-
-
 def check_job(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list[Finding]:
-    """Every StartJobRun rule that ``job`` (a raw job block) breaks."""
+    """Every StartJobRun rule that ``job`` (a raw job block) breaks: each field's, then those across fields."""
     findings: list[Finding] = []
-    findings += _check_strings(job)
-    findings += _check_numbers(job)
-    findings += _check_enums(job)
+    findings += _check_fields(job)
     findings += _check_capacity(job)
     findings += _check_job_type(job)
-    findings += _check_policy(job)
     findings += _check_arguments(arguments)
     return findings
 
 
-def _check_strings(job: Mapping[str, Any]) -> list[Finding]:
+def _check_fields(job: Mapping[str, Any]) -> list[Finding]:
+    """Each field's own rule, from its row of the StartJobRun table, in the API's member order."""
     findings: list[Finding] = []
-    name = job.get("name")
-    if name is None:
-        findings.append(("name", "required: the Glue job name (JobName)", False))
-    elif not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX:
-        findings.append(("name", f"must be a string of 1..{NAME_MAX} characters", False))
-    elif "${" in name:
-        findings.append(("name", "must be literal: IAM is scoped to the job's ARN at deploy time", False))
-    security = job.get("security_configuration")
-    if security is not None and (not isinstance(security, str) or not 1 <= len(security) <= NAME_MAX):
-        findings.append(("security_configuration", f"must be a string of 1..{NAME_MAX} characters", False))
-    queuing = job.get("job_run_queuing_enabled")
-    if queuing is not None and not isinstance(queuing, bool):
-        findings.append(("job_run_queuing_enabled", "must be true or false", False))
-    return findings
-
-
-def _check_numbers(job: Mapping[str, Any]) -> list[Finding]:
-    findings: list[Finding] = []
-    timeout = job.get("timeout")
-    if timeout is not None and (not is_int(timeout) or not 1 <= timeout <= TIMEOUT_MAX):
-        findings.append(("timeout", f"must be an integer number of minutes, 1..{TIMEOUT_MAX} (7 days)", False))
-    delay = job.get("notify_delay_after")
-    if delay is not None and (not is_int(delay) or delay < 1):
-        findings.append(("notify_delay_after", "must be an integer number of minutes >= 1", False))
-    workers = job.get("number_of_workers")
-    if workers is not None and (not is_int(workers) or workers < 1):
-        findings.append(("number_of_workers", "must be a positive integer", False))
-    allocated = job.get("allocated_capacity")
-    if allocated is not None:
-        if not is_int(allocated) or allocated < 2:
-            findings.append(("allocated_capacity", "must be an integer >= 2 (DPUs)", False))
-        else:
-            findings.append(("allocated_capacity", "is deprecated by Glue; use max_capacity instead", True))
-    capacity = job.get("max_capacity")
-    if capacity is not None and not _valid_max_capacity(capacity):
-        findings.append(("max_capacity", "must be 0.0625, 1, or an integer from 2 to 100 (DPUs)", False))
-    return findings
-
-
-def _valid_max_capacity(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return value in (0.0625, 1) or (float(value).is_integer() and 2 <= value <= 100)
-
-
-def _check_enums(job: Mapping[str, Any]) -> list[Finding]:
-    findings: list[Finding] = []
-    for field, allowed in (
-        ("worker_type", WORKER_TYPES),
-        ("execution_class", EXECUTION_CLASSES),
-        ("job_type", JOB_TYPES),
-    ):
-        value = job.get(field)
-        if value is not None and value not in allowed:
-            findings.append((field, f"must be one of {', '.join(allowed)} (got {value!r})", False))
+    for field in FIELDS:
+        value = job.get(field.name)
+        if value is None:
+            if field.required is not None:
+                findings.append((field.name, field.required, False))
+            continue
+        problem = None if field.check is None else field.check(value)
+        if problem is not None:
+            findings.append((field.name, problem, False))
+        elif field.deprecated is not None:
+            findings.append((field.name, field.deprecated, True))
     return findings
 
 
@@ -166,7 +86,7 @@ def _check_job_type(job: Mapping[str, Any]) -> list[Finding]:
     job_type = job.get("job_type")
     findings: list[Finding] = []
     capacity = job.get("max_capacity")
-    if job_type is not None and capacity is not None and _valid_max_capacity(capacity):
+    if job_type is not None and capacity is not None and valid_max_capacity(capacity):
         if job_type == "pythonshell" and capacity not in (0.0625, 1):
             findings.append(("max_capacity", "must be 0.0625 or 1 for a pythonshell job", False))
         if job_type in ("glueetl", "gluestreaming") and not 2 <= capacity <= 100:
@@ -179,22 +99,6 @@ def _check_job_type(job: Mapping[str, Any]) -> list[Finding]:
     if worker == "Z.2X" and job_type not in (None, "glueray"):
         findings.append(("worker_type", f"Z.2X is only for glueray jobs, not {job_type}", False))
     return findings
-
-
-def _check_policy(job: Mapping[str, Any]) -> list[Finding]:
-    policy = job.get("execution_role_session_policy")
-    if policy is None:
-        return []
-    field = "execution_role_session_policy"
-    compact = compact_policy(policy)
-    if compact is None:
-        return [(field, "must be an IAM policy: a mapping or a JSON object string", False)]
-    document = json.loads(compact)
-    if "Version" not in document or "Statement" not in document:
-        return [(field, "must be an IAM policy with Version and Statement", False)]
-    if not POLICY_MIN <= len(compact) <= POLICY_MAX:
-        return [(field, f"is {len(compact)} characters as sent; must be {POLICY_MIN}..{POLICY_MAX}", False)]
-    return []
 
 
 def _check_arguments(arguments: Mapping[str, Template]) -> list[Finding]:

@@ -1,0 +1,242 @@
+"""The StartJobRun request as one table: each job field of triggers.yaml, its request member, its rule.
+
+Every row of :data:`FIELDS` says, for one field of a trigger's ``job`` block: its name in
+triggers.yaml, the StartJobRun request member it becomes, how a value is checked (the one-line
+message when it is wrong), how a valid value is read into :class:`~gluetrigger.core.model.JobSpec`
+and how it is encoded into the request (``notify_delay_after: 5`` is sent as
+``"NotificationProperty": {"NotifyDelayAfter": 5}``). The table drives which job fields the
+config accepts (:mod:`gluetrigger.core.config`), the per-field checks
+(:mod:`gluetrigger.core.validation`, which adds the rules that span several fields) and the
+request the planner builds, in the API's member order. A new StartJobRun member is one row and
+its rule.
+
+How JobSpec stays typed: the three fields that are more than a value each keep a typed attribute
+of the same name (``name``, the literal job name the deployment scopes IAM to; ``job_run_id``, a
+template; ``arguments``, templates), and their rows say ``setting=False``. Every other row is a
+plain scalar, held in ``JobSpec.settings`` keyed by the row's name, as :attr:`JobField.read`
+made it: one mapping instead of an attribute per row, so a new row needs no change to the model.
+
+The allowed values and limits sit here too, as plain constants, so a unit test can compare them
+with botocore's Glue service model: when AWS adds a worker type or a request member, the test
+fails instead of the validator silently refusing valid configs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+__all__ = [
+    "ARGUMENTS_MAX_BYTES",
+    "EXECUTION_CLASSES",
+    "FIELDS",
+    "JOB_TYPES",
+    "NAME_MAX",
+    "POLICY_MAX",
+    "POLICY_MIN",
+    "RESERVED_ARGUMENTS",
+    "TIMEOUT_MAX",
+    "WORKER_TYPES",
+    "Check",
+    "JobField",
+    "Setting",
+    "arguments_size",
+    "compact_policy",
+    "is_int",
+    "request",
+    "valid_max_capacity",
+]
+
+WORKER_TYPES: tuple[str, ...] = (
+    "Standard",
+    "G.1X",
+    "G.2X",
+    "G.025X",
+    "G.4X",
+    "G.8X",
+    "Z.2X",
+    "G.12X",
+    "G.16X",
+    "R.1X",
+    "R.2X",
+    "R.4X",
+    "R.8X",
+)
+
+EXECUTION_CLASSES: tuple[str, ...] = ("FLEX", "STANDARD")
+
+# JobCommand.Name values that carry type-specific capacity rules.
+JOB_TYPES: tuple[str, ...] = ("glueetl", "gluestreaming", "pythonshell", "glueray")
+
+# Arguments Glue sets itself; passing them breaks the run or the job's bookkeeping.
+RESERVED_ARGUMENTS: frozenset[str] = frozenset({"--conf", "--debug", "--mode", "--JOB_NAME"})
+
+# Glue refuses a request whose Arguments exceed 260 KB (keys and values, UTF-8).
+ARGUMENTS_MAX_BYTES = 260 * 1024
+
+# Lengths and ranges from the StartJobRun reference and the Glue API model.
+NAME_MAX = 255
+TIMEOUT_MAX = 10080
+POLICY_MIN, POLICY_MAX = 2, 2048
+
+# A plain request value as JobSpec.settings holds it.
+Setting: TypeAlias = bool | int | float | str
+# A field's rule: the message for a present value that breaks it, None when it holds.
+Check: TypeAlias = Callable[[Any], str | None]
+
+
+def is_int(value: object) -> bool:
+    """True for ints but not bools (YAML's ``true`` must not pass as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def valid_max_capacity(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value in (0.0625, 1) or (float(value).is_integer() and 2 <= value <= 100)
+
+
+def compact_policy(policy: object) -> str:
+    """The session policy as sent: compact JSON; ValueError or TypeError when it is not a JSON object."""
+    if isinstance(policy, str):
+        policy = json.loads(policy)
+    if not isinstance(policy, Mapping):
+        raise TypeError("an IAM policy is a JSON object")
+    # TypeError for a value JSON cannot carry (a YAML date, say).
+    return json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
+
+
+def arguments_size(arguments: Mapping[str, str]) -> int:
+    """Bytes Glue counts against the Arguments limit: every key and value, UTF-8."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in arguments.items())
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _integer(low: int, high: int | None, message: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if is_int(value) and low <= value and (high is None or value <= high) else message
+
+    return check
+
+
+def _one_of(allowed: tuple[str, ...]) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else f"must be one of {', '.join(allowed)} (got {value!r})"
+
+    return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _text(value: Any) -> str | None:
+    return (
+        None
+        if isinstance(value, str) and 1 <= len(value) <= NAME_MAX
+        else f"must be a string of 1..{NAME_MAX} characters"
+    )
+
+
+def _job_name(value: Any) -> str | None:
+    if (problem := _text(value)) is not None:
+        return problem
+    return "must be literal: IAM is scoped to the job's ARN at deploy time" if "${" in value else None
+
+
+def _max_capacity(value: Any) -> str | None:
+    return None if valid_max_capacity(value) else "must be 0.0625, 1, or an integer from 2 to 100 (DPUs)"
+
+
+def _session_policy(value: Any) -> str | None:
+    try:
+        compact = compact_policy(value)
+    except (TypeError, ValueError):
+        return "must be an IAM policy: a mapping or a JSON object string"
+    document = json.loads(compact)
+    if "Version" not in document or "Statement" not in document:
+        return "must be an IAM policy with Version and Statement"
+    if not POLICY_MIN <= len(compact) <= POLICY_MAX:
+        return f"is {len(compact)} characters as sent; must be {POLICY_MIN}..{POLICY_MAX}"
+    return None
+
+
+def _notification_property(minutes: Any) -> dict[str, Any]:
+    return {"NotifyDelayAfter": minutes}
+
+
+@dataclass(frozen=True)
+class JobField:
+    """One field of a trigger's ``job`` block and the StartJobRun member it becomes."""
+
+    name: str
+    # The request member; None for a field that only informs the rules (job_type).
+    member: str | None
+    check: Check | None = None
+    # A valid value as JobSpec.settings holds it (unused when ``setting`` is false).
+    read: Callable[[Any], Setting] = _as_is
+    # The value as the request member carries it.
+    encode: Callable[[Any], Any] = _as_is
+    # False: JobSpec has a typed attribute of this name instead of a settings entry.
+    setting: bool = True
+    # Chooses how capacity is sized: a trigger setting any such field does not inherit the defaults' ones.
+    sizing: bool = False
+    # The message when the field is missing; None: the field is optional.
+    required: str | None = None
+    # A warning for a valid value Glue still accepts but no longer recommends.
+    deprecated: str | None = None
+
+
+# triggers.yaml job fields, in the API's request member order (a test compares it with botocore's).
+FIELDS: tuple[JobField, ...] = (
+    JobField("name", "JobName", _job_name, setting=False, required="required: the Glue job name (JobName)"),
+    JobField("job_run_queuing_enabled", "JobRunQueuingEnabled", _boolean),
+    # Templates: config parses them (and validation checks argument names), the planner renders them.
+    JobField("job_run_id", "JobRunId", setting=False),
+    JobField("arguments", "Arguments", setting=False),
+    JobField(
+        "allocated_capacity",
+        "AllocatedCapacity",
+        _integer(2, None, "must be an integer >= 2 (DPUs)"),
+        sizing=True,
+        deprecated="is deprecated by Glue; use max_capacity instead",
+    ),
+    JobField(
+        "timeout",
+        "Timeout",
+        _integer(1, TIMEOUT_MAX, f"must be an integer number of minutes, 1..{TIMEOUT_MAX} (7 days)"),
+    ),
+    JobField("max_capacity", "MaxCapacity", _max_capacity, read=float, sizing=True),
+    JobField("security_configuration", "SecurityConfiguration", _text),
+    JobField(
+        "notify_delay_after",
+        "NotificationProperty",
+        _integer(1, None, "must be an integer number of minutes >= 1"),
+        encode=_notification_property,
+    ),
+    JobField("worker_type", "WorkerType", _one_of(WORKER_TYPES), sizing=True),
+    JobField("number_of_workers", "NumberOfWorkers", _integer(1, None, "must be a positive integer"), sizing=True),
+    JobField("execution_class", "ExecutionClass", _one_of(EXECUTION_CLASSES)),
+    JobField("execution_role_session_policy", "ExecutionRoleSessionPolicy", _session_policy, read=compact_policy),
+    # Not sent: the job's JobCommand.Name, declared so the type-specific rules can apply
+    # (and local mode creates its placeholder job with it).
+    JobField("job_type", None, _one_of(JOB_TYPES)),
+)
+
+
+def request(values: Mapping[str, object]) -> dict[str, Any]:
+    """The StartJobRun request for a job's values (keyed by field name, templates rendered).
+
+    Members come in the API's order, encoded by their rows; a field that is absent or None is not
+    sent, so the job's own default applies.
+    """
+    return {
+        field.member: field.encode(values[field.name])
+        for field in FIELDS
+        if field.member is not None and values.get(field.name) is not None
+    }
