@@ -86,6 +86,7 @@ def end_to_end(env: dict[str, str]) -> tuple[float, float]:
     """Runs started per second, and duplicates suppressed per second, through the real handler."""
     import boto3
 
+    from gluetrigger.core.idempotency_record import key_schema
     from gluetrigger.tooling.local.emulator import EmbeddedEmulator
 
     # Powertools warns that there are no metrics to publish: metrics are off here.
@@ -96,10 +97,7 @@ def end_to_end(env: dict[str, str]) -> tuple[float, float]:
         glue = boto3.client("glue")
         glue.create_job(Name="bench-etl", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})
         boto3.client("dynamodb").create_table(
-            TableName="bench-idempotency",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
+            TableName="bench-idempotency", BillingMode="PAY_PER_REQUEST", **key_schema()
         )
         from gluetrigger.handler import handler
         from gluetrigger.runtime.lambda_context import LocalLambdaContext

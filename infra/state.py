@@ -19,13 +19,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from gluetrigger.core.idempotency_record import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
 from infra.nag import acknowledge
 
-__all__ = ["IDEMPOTENCY_EXPIRY_ATTRIBUTE", "IDEMPOTENCY_KEY_ATTRIBUTE", "SharedState"]
+__all__ = ["SharedState"]
 
-# Powertools' DynamoDBPersistenceLayer defaults, which the handler keeps.
-IDEMPOTENCY_KEY_ATTRIBUTE = "id"
-IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"
 # The longest SQS allows: a dead letter waits two weeks for an operator.
 DLQ_RETENTION = Duration.days(14)
 
@@ -38,9 +36,9 @@ class SharedState(Construct):
         self.table = dynamodb.Table(
             self,
             "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name=IDEMPOTENCY_KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=IDEMPOTENCY_EXPIRY_ATTRIBUTE,
+            time_to_live_attribute=EXPIRY_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

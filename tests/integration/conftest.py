@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from gluetrigger.core.config import compile_config
+from gluetrigger.core.idempotency_record import key_schema, time_to_live
 from gluetrigger.handler import default_service
 from gluetrigger.tooling.config_file import load_config
 from gluetrigger.tooling.local.emulator import EmbeddedEmulator
@@ -100,15 +101,8 @@ class Emulator:
         self.moto_api("reset")
         self.proxy.reset()
         dynamodb = self.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-        )
+        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST", **key_schema())
+        dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=time_to_live())
         for name, slots in JOBS.items():
             self.create_job(name, slots)
 

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gluetrigger.core.idempotency_record import key_schema, time_to_live
 from gluetrigger.core.model import EventSource, S3Source
 from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.core.routing import object_created_pattern
@@ -104,21 +105,13 @@ def provision(config: Config, endpoint: Endpoint) -> Routing:
 
 
 def _table(dynamodb: Any) -> None:
-    """The idempotency table as Powertools expects it: partition key ``id``, TTL on ``expiration``."""
+    """The idempotency table as the handler's records expect it (gluetrigger.core.idempotency_record)."""
     try:
-        dynamodb.create_table(
-            TableName=IDEMPOTENCY_TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb.create_table(TableName=IDEMPOTENCY_TABLE, BillingMode="PAY_PER_REQUEST", **key_schema())
     except dynamodb.exceptions.ResourceInUseException:
         return
     dynamodb.get_waiter("table_exists").wait(TableName=IDEMPOTENCY_TABLE, WaiterConfig={"Delay": 1})
-    dynamodb.update_time_to_live(
-        TableName=IDEMPOTENCY_TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
-    )
+    dynamodb.update_time_to_live(TableName=IDEMPOTENCY_TABLE, TimeToLiveSpecification=time_to_live())
 
 
 def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> Queue:
