@@ -21,7 +21,7 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.settings import Settings
+from infra.deploy_settings import DeploySettings
 from infra.state import SharedState
 from infra.trigger_function import TriggerFunction
 
@@ -47,7 +47,7 @@ class QueuedRule(Construct):
         pattern: dict[str, Any],
         function: TriggerFunction,
         state: SharedState,
-        settings: Settings,
+        settings: DeploySettings,
         event_bus: str = DEFAULT_EVENT_BUS,
     ) -> None:
         super().__init__(scope, construct_id)

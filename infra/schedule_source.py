@@ -22,9 +22,9 @@ from constructs import Construct
 
 from gluetrigger.core.model import ScheduleSource
 from gluetrigger.core.naming import schedule_resource_name
+from infra.deploy_settings import DeploySettings
 from infra.nag import acknowledge
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
-from infra.settings import Settings
 from infra.state import SharedState
 from infra.trigger_function import TriggerFunction
 
@@ -65,7 +65,7 @@ class ScheduledSource(Construct):
         source: ScheduleSource,
         function: TriggerFunction,
         state: SharedState,
-        settings: Settings,
+        settings: DeploySettings,
     ) -> None:
         super().__init__(scope, construct_id)
         trigger = function.trigger

@@ -13,11 +13,11 @@ from constructs import Construct
 from gluetrigger.core.model import Config, S3Source, ScheduleSource, Trigger
 from gluetrigger.core.routing import object_created_pattern
 from infra.alarms import Alarms
+from infra.deploy_settings import DeploySettings
 from infra.powertools_layer import powertools_layer
 from infra.queued_rule import DEFAULT_EVENT_BUS, QueuedRule
 from infra.s3_source import Buckets
 from infra.schedule_source import ScheduledSource
-from infra.settings import Settings
 from infra.state import SharedState
 from infra.trigger_function import ARCHITECTURE, TriggerFunction, function_code, python_runtime
 
@@ -25,9 +25,9 @@ __all__ = ["GlueTriggerStack"]
 
 
 class GlueTriggerStack(Stack):
-    """One stack per deployment; its name, environment and tags come from :class:`Settings`."""
+    """One stack per deployment; its name, environment and tags come from :class:`DeploySettings`."""
 
-    def __init__(self, scope: Construct, *, config: Config, settings: Settings) -> None:
+    def __init__(self, scope: Construct, *, config: Config, settings: DeploySettings) -> None:
         super().__init__(
             scope,
             settings.stack_name,

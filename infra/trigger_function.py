@@ -29,8 +29,8 @@ from gluetrigger.runtime.environment import (
     TRACE_DISABLED_ENV,
     TRACING_ENV,
 )
+from infra.deploy_settings import DeploySettings
 from infra.nag import acknowledge
-from infra.settings import Settings
 from infra.state import SharedState
 
 __all__ = [
@@ -95,7 +95,7 @@ class TriggerFunction(Construct):
         *,
         trigger: Trigger,
         config: Config,
-        settings: Settings,
+        settings: DeploySettings,
         state: SharedState,
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
