@@ -10,13 +10,30 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install test unit integration infra lint typecheck synth demo validate bench clean
+# The CDK CLI pinned in package-lock.json, with the venv's python first on PATH; extra arguments through
+# CDK_ARGS, e.g. `make deploy CDK_ARGS="-c alarm_email=ops@example.com"`.
+CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
+CDK_ARGS ?=
+
+.PHONY: help install test unit integration infra lint format typecheck synth diff deploy destroy demo validate bench clean
 
 help:
-	@echo "make demo       run the example triggers.yaml end to end"
-	@echo "make test       lint, type-check, unit + integration + infra tests, cdk synth"
-	@echo "make synth      synthesize the CDK stack into cdk.out/"
-	@echo "make bench      cold-start and throughput figures"
+	@echo "make demo          run the example triggers.yaml end to end on an embedded AWS emulator"
+	@echo "make test          install, lint, type-check, unit + integration + infra tests, cdk synth"
+	@echo "make unit          unit tests (tests/unit)"
+	@echo "make integration   integration tests against moto's server over HTTP (tests/integration)"
+	@echo "make infra         infrastructure tests: synthesized template, cfn-lint, cdk-nag (tests/infra)"
+	@echo "make lint          ruff check and ruff format --check"
+	@echo "make format        ruff: apply lint fixes and format, then show what is left to fix by hand"
+	@echo "make typecheck     mypy --strict"
+	@echo "make validate      gluetrigger validate --config triggers.yaml"
+	@echo "make synth         synthesize the CDK stack into cdk.out/"
+	@echo "make diff          cdk diff against the deployed stack (AWS credentials; CDK_ARGS=...)"
+	@echo "make deploy        cdk deploy (AWS credentials; CDK_ARGS=\"-c alarm_email=...\")"
+	@echo "make destroy       cdk destroy (AWS credentials; CDK_ARGS=--force skips the question)"
+	@echo "make bench         cold-start and throughput figures"
+	@echo "make install       create .venv/ and node_modules/ from the pinned requirements"
+	@echo "make clean         remove cdk.out/ and tool caches"
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -34,11 +51,24 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Fixes first (silently: what cannot be fixed is reported at the end), so that the formatter has
+# the last word on layout, and `make lint` passes after `make format` unless something needs a human.
+format: $(STAMP)
+	$(BIN)/ruff check --fix --silent --exit-zero .
+	$(BIN)/ruff format .
+	$(BIN)/ruff check .
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist loadfile tests/integration
+
+infra: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist loadfile tests/infra
 
 test: install lint typecheck
 	$(BIN)/pytest -q -n 2 --dist loadfile
@@ -48,8 +78,17 @@ validate: $(STAMP)
 	$(BIN)/gluetrigger validate --config triggers.yaml
 
 synth: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk synth --quiet >/dev/null
+	$(CDK) synth --quiet >/dev/null
 	@echo "cdk synth OK: $$(ls cdk.out/*.template.json | wc -l) template(s) in cdk.out/"
+
+diff: install
+	$(CDK) diff $(CDK_ARGS)
+
+deploy: install
+	$(CDK) deploy $(CDK_ARGS)
+
+destroy: install
+	$(CDK) destroy $(CDK_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/gluetrigger local --config triggers.yaml --once

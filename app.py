@@ -13,8 +13,8 @@ from aws_cdk import App
 
 from gluetrigger.core.errors import ConfigError
 from gluetrigger.tooling.config_file import load_config
+from infra.deploy_settings import DeploySettings
 from infra.nag import add_nag_checks
-from infra.settings import Settings
 from infra.stack import GlueTriggerStack
 
 __all__ = ["main"]
@@ -26,7 +26,7 @@ VALIDATION_FAILED = "ValidationFailed"
 def main() -> int:
     app = App()
     try:
-        settings = Settings.from_context(app.node.try_get_context)
+        settings = DeploySettings.from_context(app.node.try_get_context)
         config = load_config(settings.triggers_path)
         GlueTriggerStack(app, config=config, settings=settings)
     except ConfigError as exc:

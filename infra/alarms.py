@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from gluetrigger.runtime.telemetry import START_JOB_RUN_ERRORS
-from infra.settings import Settings
+from infra.deploy_settings import DeploySettings
 from infra.trigger_function import TriggerFunction
 
 __all__ = ["Alarms", "start_job_run_errors_query"]
@@ -40,7 +40,7 @@ def start_job_run_errors_query(namespace: str, service: str) -> str:
 class Alarms(Construct):
     """The DLQ alarm, and per-function alarms added with :meth:`watch`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, dlq: sqs.IQueue) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, settings: DeploySettings, dlq: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
         self.topic = self._topic(settings.alarm_email) if settings.alarm_email else None

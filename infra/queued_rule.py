@@ -1,7 +1,8 @@
 """EventBridge rule -> SQS queue -> the trigger's function: how S3 and custom events are delivered.
 
 An ``event`` trigger is exactly this with its own pattern on its own bus; an ``s3`` trigger is
-this with the Object Created pattern that :mod:`infra.s3_source` builds, on the default bus.
+this with the Object Created pattern of :func:`gluetrigger.core.routing.object_created_pattern`
+(the bucket's EventBridge delivery is :mod:`infra.s3_source`'s), on the default bus.
 
 A burst of thousands of files must neither throttle Lambda nor lose an event. The queue absorbs
 the burst; the event source mapping drains it at a bounded concurrency; ReportBatchItemFailures
@@ -12,7 +13,7 @@ EventBridge itself retries delivery to the queue and dead-letters what it cannot
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
@@ -21,9 +22,13 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.settings import Settings
-from infra.state import SharedState
+from gluetrigger.core.model import EventSource, S3Source
+from gluetrigger.core.routing import object_created_pattern
 from infra.trigger_function import TriggerFunction
+
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Trigger
+    from infra.deployment import Deployment
 
 __all__ = ["DEFAULT_EVENT_BUS", "DELIVERY_RETRY_ATTEMPTS", "VISIBILITY_TIMEOUT_FACTOR", "QueuedRule"]
 
@@ -36,6 +41,13 @@ QUEUE_RETENTION = Duration.days(4)
 DEFAULT_EVENT_BUS = "default"
 
 
+def _pattern_and_bus(source: S3Source | EventSource) -> tuple[dict[str, Any], str]:
+    """The rule's event pattern and bus: S3's Object Created on the default bus, or the trigger's own."""
+    if isinstance(source, S3Source):
+        return object_created_pattern(source), DEFAULT_EVENT_BUS
+    return source.pattern, source.event_bus
+
+
 class QueuedRule(Construct):
     """A rule with an exact event pattern, delivering to a queue that feeds ``function``."""
 
@@ -44,14 +56,12 @@ class QueuedRule(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        pattern: dict[str, Any],
+        source: S3Source | EventSource,
         function: TriggerFunction,
-        state: SharedState,
-        settings: Settings,
-        event_bus: str = DEFAULT_EVENT_BUS,
+        deployment: Deployment,
     ) -> None:
         super().__init__(scope, construct_id)
-        trigger = function.trigger
+        settings = deployment.settings
         self.queue = sqs.Queue(
             self,
             "Queue",
@@ -59,25 +69,11 @@ class QueuedRule(Construct):
             enforce_ssl=True,
             retention_period=QUEUE_RETENTION,
             visibility_timeout=Duration.seconds(settings.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=state.dlq, max_receive_count=settings.max_receive_count),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=deployment.state.dlq, max_receive_count=settings.max_receive_count
+            ),
         )
-        rule = events.Rule(
-            self,
-            "Rule",
-            description=f"gluetrigger {trigger.name}: events that start Glue job {trigger.job.name}"[:512],
-            event_bus=self._bus(event_bus),
-            # The typed EventPattern cannot express every pattern EventBridge accepts (a top-level
-            # $or, any field name), so it only satisfies the construct's validation here; the exact
-            # pattern, as validated by the core, is set on the CloudFormation resource below.
-            event_pattern=events.EventPattern(source=["gluetrigger.placeholder"]),
-            targets=[
-                targets.SqsQueue(
-                    self.queue, retry_attempts=DELIVERY_RETRY_ATTEMPTS, max_event_age=settings.max_event_age
-                )
-            ],
-        )
-        cast(events.CfnRule, rule.node.default_child).event_pattern = pattern
-        state.dead_letter(rule)
+        self._rule(source, function.trigger, deployment)
         function.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,
@@ -86,6 +82,27 @@ class QueuedRule(Construct):
                 report_batch_item_failures=True,
             )
         )
+
+    def _rule(self, source: S3Source | EventSource, trigger: Trigger, deployment: Deployment) -> None:
+        """The rule on the source's bus, with the source's exact pattern, targeting the queue."""
+        pattern, bus = _pattern_and_bus(source)
+        rule = events.Rule(
+            self,
+            "Rule",
+            description=f"gluetrigger {trigger.name}: events that start Glue job {trigger.job.name}"[:512],
+            event_bus=self._bus(bus),
+            # The typed EventPattern cannot express every pattern EventBridge accepts (a top-level
+            # $or, any field name), so it only satisfies the construct's validation here; the exact
+            # pattern, as validated by the core, is set on the CloudFormation resource below.
+            event_pattern=events.EventPattern(source=["gluetrigger.placeholder"]),
+            targets=[
+                targets.SqsQueue(
+                    self.queue, retry_attempts=DELIVERY_RETRY_ATTEMPTS, max_event_age=deployment.settings.max_event_age
+                )
+            ],
+        )
+        cast(events.CfnRule, rule.node.default_child).event_pattern = pattern
+        deployment.state.dead_letter(rule)
 
     def _bus(self, name: str) -> events.IEventBus | None:
         """The trigger's bus, by name or ARN; None (the account's default bus) for 'default'."""

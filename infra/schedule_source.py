@@ -9,7 +9,7 @@ handler knows that a Scheduled Event belongs to its trigger.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aws_cdk import Aws, Stack, TimeZone
 from aws_cdk import aws_events as events
@@ -24,9 +24,10 @@ from gluetrigger.core.model import ScheduleSource
 from gluetrigger.core.naming import schedule_resource_name
 from infra.nag import acknowledge
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
-from infra.settings import Settings
-from infra.state import SharedState
 from infra.trigger_function import TriggerFunction
+
+if TYPE_CHECKING:
+    from infra.deployment import Deployment
 
 __all__ = ["ScheduledSource", "scheduler_event"]
 
@@ -64,58 +65,69 @@ class ScheduledSource(Construct):
         *,
         source: ScheduleSource,
         function: TriggerFunction,
-        state: SharedState,
-        settings: Settings,
+        deployment: Deployment,
     ) -> None:
         super().__init__(scope, construct_id)
         trigger = function.trigger
-        name = schedule_resource_name(Stack.of(self).stack_name, trigger.name)
-        description = f"gluetrigger {trigger.name}: starts Glue job {trigger.job.name}"[:512]
+        self._name = schedule_resource_name(Stack.of(self).stack_name, trigger.name)
+        self._description = f"gluetrigger {trigger.name}: starts Glue job {trigger.job.name}"[:512]
         if source.timezone is not None:
-            # A role per schedule, trusted by Scheduler for this account only (confused-deputy guard).
-            role = iam.Role(
-                self,
-                "Role",
-                assumed_by=iam.ServicePrincipal(
-                    "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-                ),
-                description=description[:1000],
-            )
-            scheduler.Schedule(
-                self,
-                "Schedule",
-                schedule_name=name,
-                description=description,
-                schedule=scheduler.ScheduleExpression.expression(source.expression, TimeZone.of(source.timezone)),
-                target=scheduler_targets.LambdaInvoke(
-                    function.function,
-                    role=role,
-                    input=scheduler_event(),
-                    dead_letter_queue=state.dlq,
-                    retry_attempts=DELIVERY_RETRY_ATTEMPTS,
-                    max_event_age=settings.max_event_age,
-                ),
-            )
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
-                "Scheduler may invoke this one function; the CDK's invoke grant adds its versions and "
-                "aliases (<function ARN>:*), which is no wider than the function itself.",
-            )
+            self._schedule(source, source.timezone, function, deployment)
         else:
-            rule = events.Rule(
-                self,
-                "Rule",
-                rule_name=name,
-                description=description,
-                schedule=events.Schedule.expression(source.expression),
-                targets=[
-                    targets.LambdaFunction(
-                        function.function, retry_attempts=DELIVERY_RETRY_ATTEMPTS, max_event_age=settings.max_event_age
-                    )
-                ],
-            )
-            state.dead_letter(rule)
+            self._rule(source, function, deployment)
+
+    def _schedule(
+        self, source: ScheduleSource, timezone: str, function: TriggerFunction, deployment: Deployment
+    ) -> None:
+        """A Scheduler schedule in ``timezone``, invoking through a role of its own."""
+        # A role per schedule, trusted by Scheduler for this account only (confused-deputy guard).
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description=self._description[:1000],
+        )
+        scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule_name=self._name,
+            description=self._description,
+            schedule=scheduler.ScheduleExpression.expression(source.expression, TimeZone.of(timezone)),
+            target=scheduler_targets.LambdaInvoke(
+                function.function,
+                role=role,
+                input=scheduler_event(),
+                dead_letter_queue=deployment.state.dlq,
+                retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                max_event_age=deployment.settings.max_event_age,
+            ),
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
+            "Scheduler may invoke this one function; the CDK's invoke grant adds its versions and "
+            "aliases (<function ARN>:*), which is no wider than the function itself.",
+        )
+
+    def _rule(self, source: ScheduleSource, function: TriggerFunction, deployment: Deployment) -> None:
+        """A scheduled EventBridge rule (UTC), dead-lettering what it cannot deliver."""
+        rule = events.Rule(
+            self,
+            "Rule",
+            rule_name=self._name,
+            description=self._description,
+            schedule=events.Schedule.expression(source.expression),
+            targets=[
+                targets.LambdaFunction(
+                    function.function,
+                    retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                    max_event_age=deployment.settings.max_event_age,
+                )
+            ],
+        )
+        deployment.state.dead_letter(rule)
 
 
 def _logical_id(function: TriggerFunction) -> str:

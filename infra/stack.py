@@ -11,13 +11,13 @@ from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from gluetrigger.core.model import Config, S3Source, ScheduleSource, Trigger
-from gluetrigger.core.routing import object_created_pattern
 from infra.alarms import Alarms
+from infra.deploy_settings import DeploySettings
+from infra.deployment import Deployment
 from infra.powertools_layer import powertools_layer
-from infra.queued_rule import DEFAULT_EVENT_BUS, QueuedRule
+from infra.queued_rule import QueuedRule
 from infra.s3_source import Buckets
 from infra.schedule_source import ScheduledSource
-from infra.settings import Settings
 from infra.state import SharedState
 from infra.trigger_function import ARCHITECTURE, TriggerFunction, function_code, python_runtime
 
@@ -25,9 +25,9 @@ __all__ = ["GlueTriggerStack"]
 
 
 class GlueTriggerStack(Stack):
-    """One stack per deployment; its name, environment and tags come from :class:`Settings`."""
+    """One stack per deployment; its name, environment and tags come from :class:`DeploySettings`."""
 
-    def __init__(self, scope: Construct, *, config: Config, settings: Settings) -> None:
+    def __init__(self, scope: Construct, *, config: Config, settings: DeploySettings) -> None:
         super().__init__(
             scope,
             settings.stack_name,
@@ -36,55 +36,36 @@ class GlueTriggerStack(Stack):
             env=Environment(account=settings.account, region=settings.region),
             tags=dict(settings.tags),
         )
-        self._config, self._settings = config, settings
-        self._state = SharedState(self, "State")
-        self._layer = powertools_layer(
-            self, "PowertoolsLayer", runtime=python_runtime(settings.runtime), architecture=ARCHITECTURE
+        self._config = config
+        state = SharedState(self, "State")
+        self._deployment = Deployment(
+            settings=settings,
+            state=state,
+            layer=powertools_layer(
+                self, "PowertoolsLayer", runtime=python_runtime(settings.runtime), architecture=ARCHITECTURE
+            ),
+            code=function_code(),
         )
-        self._code = function_code()
         Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
-        self._alarms = Alarms(self, "Alarms", settings=settings, dlq=self._state.dlq)
+        self._alarms = Alarms(self, "Alarms", settings=settings, dlq=state.dlq)
         for trigger in config.triggers:
             self._add(trigger)
 
-        CfnOutput(self, "IdempotencyTableName", description="Idempotency table", value=self._state.table.table_name)
-        CfnOutput(self, "DeadLetterQueueUrl", description="Dead-letter queue", value=self._state.dlq.queue_url)
+        CfnOutput(self, "IdempotencyTableName", description="Idempotency table", value=state.table.table_name)
+        CfnOutput(self, "DeadLetterQueueUrl", description="Dead-letter queue", value=state.dlq.queue_url)
         if self._alarms.topic is not None:
             CfnOutput(self, "AlarmTopicArn", description="Alarm notifications", value=self._alarms.topic.topic_arn)
 
     def _add(self, trigger: Trigger) -> None:
         scope = Construct(self, trigger.name)
-        function = TriggerFunction(
-            scope,
-            "Function",
-            trigger=trigger,
-            config=self._config,
-            settings=self._settings,
-            state=self._state,
-            layer=self._layer,
-            code=self._code,
-        )
+        function = TriggerFunction(scope, "Function", trigger=trigger, config=self._config, deployment=self._deployment)
         self._alarms.watch(function)
         CfnOutput(
             scope, "FunctionName", description=f"{trigger.name}: function name", value=function.function.function_name
         )
         source = trigger.source
         if isinstance(source, ScheduleSource):
-            ScheduledSource(
-                scope, "Schedule", source=source, function=function, state=self._state, settings=self._settings
-            )
+            ScheduledSource(scope, "Schedule", source=source, function=function, deployment=self._deployment)
             return
-        if isinstance(source, S3Source):
-            pattern, bus = object_created_pattern(source), DEFAULT_EVENT_BUS
-        else:
-            pattern, bus = source.pattern, source.event_bus
-        delivery = QueuedRule(
-            scope,
-            "Delivery",
-            pattern=pattern,
-            event_bus=bus,
-            function=function,
-            state=self._state,
-            settings=self._settings,
-        )
+        delivery = QueuedRule(scope, "Delivery", source=source, function=function, deployment=self._deployment)
         CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -30,8 +31,11 @@ from gluetrigger.runtime.environment import (
     TRACING_ENV,
 )
 from infra.nag import acknowledge
-from infra.settings import Settings
-from infra.state import SharedState
+
+if TYPE_CHECKING:
+    from infra.deploy_settings import DeploySettings
+    from infra.deployment import Deployment
+    from infra.state import SharedState
 
 __all__ = [
     "ARCHITECTURE",
@@ -89,34 +93,13 @@ class TriggerFunction(Construct):
     """The function serving one trigger, its role, log group and failure destination."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        trigger: Trigger,
-        config: Config,
-        settings: Settings,
-        state: SharedState,
-        layer: lambda_.ILayerVersion,
-        code: lambda_.Code,
+        self, scope: Construct, construct_id: str, *, trigger: Trigger, config: Config, deployment: Deployment
     ) -> None:
         super().__init__(scope, construct_id)
         self.trigger = trigger
-        environment = {
-            CONFIG_JSON_ENV: json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
-            IDEMPOTENCY_TABLE_ENV: state.table.table_name,
-            # Where the handler sends what fails for good, at once and with the reason.
-            DEAD_LETTER_QUEUE_URL_ENV: state.dlq.queue_url,
-            SERVICE_NAME_ENV: trigger.name,
-            METRICS_NAMESPACE_ENV: settings.metrics_namespace,
-            # The handler imports the X-Ray SDK only when asked to, so a cold start without tracing
-            # does not pay for it; Powertools' own switch is kept consistent with it.
-            TRACING_ENV: "true" if settings.tracing else "false",
-            TRACE_DISABLED_ENV: "false" if settings.tracing else "true",
-            "POWERTOOLS_LOG_LEVEL": settings.log_level,
-        }
+        settings, state = deployment.settings, deployment.state
+        environment = _environment(trigger, config, deployment)
         _check(trigger, environment)
-
         role = iam.Role(
             self,
             "Role",
@@ -124,16 +107,26 @@ class TriggerFunction(Construct):
             description=f"gluetrigger {trigger.name}: start Glue job {trigger.job.name}"[:1000],
         )
         log_group = logs.LogGroup(self, "Logs", retention=settings.log_retention, removal_policy=RemovalPolicy.DESTROY)
-        self.function = lambda_.Function(
+        self.function = self._function(deployment, role, log_group, environment)
+        log_group.grant_write(role)
+        self._grant(role, state)
+        self._acknowledge(settings, role)
+
+    def _function(
+        self, deployment: Deployment, role: iam.IRole, log_group: logs.ILogGroup, environment: dict[str, str]
+    ) -> lambda_.Function:
+        """The function, sized by the settings, with the shared layer, code and failure destination."""
+        settings = deployment.settings
+        return lambda_.Function(
             self,
             "Function",
-            description=f"gluetrigger {trigger.name}: starts Glue job {trigger.job.name}"[:256],
+            description=f"gluetrigger {self.trigger.name}: starts Glue job {self.trigger.job.name}"[:256],
             runtime=python_runtime(settings.runtime),
             architecture=ARCHITECTURE,
             handler=HANDLER,
-            code=code,
+            code=deployment.code,
             role=role,
-            layers=[layer],
+            layers=[deployment.layer],
             memory_size=settings.memory_mb,
             timeout=settings.timeout,
             tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
@@ -144,21 +137,27 @@ class TriggerFunction(Construct):
             # retries a bounded number of times, then sends to the DLQ with the error for an operator.
             retry_attempts=settings.retry_attempts,
             max_event_age=settings.max_event_age,
-            on_failure=destinations.SqsDestination(state.dlq),
+            on_failure=destinations.SqsDestination(deployment.state.dlq),
         )
-        log_group.grant_write(role)
+
+    def _grant(self, role: iam.Role, state: SharedState) -> None:
+        """Start this trigger's job, and nothing else; use the idempotency table; dead-letter."""
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["glue:StartJobRun"],
-                resources=[Stack.of(self).format_arn(service="glue", resource="job", resource_name=trigger.job.name)],
+                resources=[
+                    Stack.of(self).format_arn(service="glue", resource="job", resource_name=self.trigger.job.name)
+                ],
             )
         )
         state.table.grant(role, *IDEMPOTENCY_ACTIONS)
-        # The handler's own dead letters. The on-failure destination above already grants this
+        # The handler's own dead letters. The on-failure destination (_function) already grants this
         # (with GetQueueAttributes and GetQueueUrl); stated for the handler, it merges into that
         # statement (@aws-cdk/aws-iam:minimizePolicies), so the policy holds it once.
         state.dlq.grant(role, "sqs:SendMessage")
 
+    def _acknowledge(self, settings: DeploySettings, role: iam.Role) -> None:
+        """The cdk-nag findings this function causes by design, each with its reason."""
         acknowledge(
             self.function,
             "AwsSolutions-L1",
@@ -172,6 +171,24 @@ class TriggerFunction(Construct):
                 "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
                 "'*' is the only form AWS offers (added by the CDK when tracing is enabled).",
             )
+
+
+def _environment(trigger: Trigger, config: Config, deployment: Deployment) -> dict[str, str]:
+    """The handler's environment: ``trigger``'s compiled config and where the shared resources are."""
+    settings, state = deployment.settings, deployment.state
+    return {
+        CONFIG_JSON_ENV: json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
+        IDEMPOTENCY_TABLE_ENV: state.table.table_name,
+        # Where the handler sends what fails for good, at once and with the reason.
+        DEAD_LETTER_QUEUE_URL_ENV: state.dlq.queue_url,
+        SERVICE_NAME_ENV: trigger.name,
+        METRICS_NAMESPACE_ENV: settings.metrics_namespace,
+        # The handler imports the X-Ray SDK only when asked to, so a cold start without tracing
+        # does not pay for it; Powertools' own switch is kept consistent with it.
+        TRACING_ENV: "true" if settings.tracing else "false",
+        TRACE_DISABLED_ENV: "false" if settings.tracing else "true",
+        "POWERTOOLS_LOG_LEVEL": settings.log_level,
+    }
 
 
 def _check(trigger: Trigger, environment: dict[str, str]) -> None:

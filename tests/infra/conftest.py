@@ -22,7 +22,7 @@ from constructs import IConstruct
 
 from gluetrigger.core.model import Config
 from gluetrigger.tooling.config_file import load_config
-from infra.settings import Settings
+from infra.deploy_settings import DeploySettings
 from infra.stack import GlueTriggerStack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ class Synthesized:
     """A synthesized stack, its template, and lookups by construct path."""
 
     stack: GlueTriggerStack
-    settings: Settings
+    settings: DeploySettings
     config: Config
     outdir: Path
     template: Template = field(init=False)
@@ -108,7 +108,7 @@ class Synthesized:
 def synthesize(context: Mapping[str, str], outdir: Path) -> Synthesized:
     """What app.py does, with ``context`` on top of cdk.json's and no environment variables read."""
     app = App(outdir=str(outdir), context={**cdk_context(), **context})
-    settings = Settings.from_context(app.node.try_get_context, environ={})
+    settings = DeploySettings.from_context(app.node.try_get_context, environ={})
     config = load_config(settings.triggers_path)
     stack = GlueTriggerStack(app, config=config, settings=settings)
     app.synth()

@@ -12,7 +12,7 @@ from aws_cdk import App
 from gluetrigger.core.config import compile_config, parse_compiled
 from gluetrigger.core.errors import ConfigError
 from gluetrigger.tooling.config_file import load_config
-from infra.settings import Settings
+from infra.deploy_settings import DeploySettings
 from infra.stack import GlueTriggerStack
 from infra.trigger_function import ENVIRONMENT_MAX_BYTES, IDEMPOTENCY_ACTIONS, QUEUE_URL_MAX, environment_size
 from tests.infra.conftest import Synthesized, cdk_context
@@ -207,7 +207,7 @@ def build(tmp_path: Path, triggers_yaml: str) -> None:
     path = tmp_path / "triggers.yaml"
     path.write_text(triggers_yaml, encoding="utf-8")
     app = App(outdir=str(tmp_path / "out"), context=cdk_context())
-    GlueTriggerStack(app, config=load_config(path), settings=Settings(triggers_path=str(path)))
+    GlueTriggerStack(app, config=load_config(path), settings=DeploySettings(triggers_path=str(path)))
 
 
 def test_a_config_too_large_for_the_lambda_environment_fails_naming_its_trigger(tmp_path: Path) -> None:

@@ -32,12 +32,12 @@ def test_every_gluetrigger_exception_derives_from_the_common_base() -> None:
 
 
 def test_infra_exceptions_derive_from_the_common_base() -> None:
-    import infra.settings
+    import infra.deploy_settings
 
     own = [
         value
-        for _, value in inspect.getmembers(infra.settings, inspect.isclass)
-        if issubclass(value, BaseException) and value.__module__ == "infra.settings"
+        for _, value in inspect.getmembers(infra.deploy_settings, inspect.isclass)
+        if issubclass(value, BaseException) and value.__module__ == "infra.deploy_settings"
     ]
     assert own
     assert all(issubclass(c, GlueTriggerError) for c in own)

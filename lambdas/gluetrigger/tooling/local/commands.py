@@ -25,7 +25,10 @@ from gluetrigger.core.errors import GlueTriggerError
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
+    from gluetrigger.tooling.local.console import Console
+    from gluetrigger.tooling.local.demo import Demo
     from gluetrigger.tooling.local.endpoint import Endpoint
+    from gluetrigger.tooling.local.service import LocalService
 
 __all__ = ["register_local_commands"]
 
@@ -122,32 +125,14 @@ def _load(path: str) -> Config:
 def _local(args: argparse.Namespace) -> int:
     from gluetrigger.tooling.local import session_file
     from gluetrigger.tooling.local.console import Console
-    from gluetrigger.tooling.local.demo import Demo, DemoConfigError
     from gluetrigger.tooling.local.emulator import EmulatorError
-    from gluetrigger.tooling.local.outcomes import OutcomeLog
-    from gluetrigger.tooling.local.service import LocalService
 
     began = time.monotonic()
     config = _load(args.config)
-    try:
-        demo = Demo(config) if args.once else None
-    except DemoConfigError as exc:
-        raise _CommandError(EXIT_USAGE, str(exc)) from None
+    demo = _demo(config) if args.once else None
     console = Console(config)
-    outcomes = OutcomeLog()
-    outcomes.watch(console.outcome)
-    service = LocalService(
-        config,
-        outcomes,
-        port=args.port,
-        endpoint_url=args.endpoint_url,
-        log_stream=sys.stderr if args.verbose else None,
-        observe=demo.observe if demo else None,
-    )
-    # Ctrl-C and SIGTERM (a supervisor, `kill`) both stop cleanly, even when the process was
-    # started with SIGINT ignored (as a shell without job control starts background commands).
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.default_int_handler)
+    service = _service(config, args, console, demo)
+    _stop_on_signals()
     try:
         with _reaching(args.endpoint_url or "the embedded emulator"):
             service.start()
@@ -168,7 +153,49 @@ def _local(args: argparse.Namespace) -> int:
         service.stop()
         if service.started:
             console.line("stopped: pollers and scheduler joined" + (", emulator shut down" if service.embedded else ""))
-    took = time.monotonic() - began
+    return _verdict(console, problems, time.monotonic() - began)
+
+
+def _demo(config: Config) -> Demo:
+    """The ``--once`` scenario; a config it was not written for is a usage error."""
+    from gluetrigger.tooling.local.demo import Demo, DemoConfigError
+
+    try:
+        return Demo(config)
+    except DemoConfigError as exc:
+        raise _CommandError(EXIT_USAGE, str(exc)) from None
+
+
+def _service(config: Config, args: argparse.Namespace, console: Console, demo: Demo | None) -> LocalService:
+    """The local service on the embedded emulator or on ``--endpoint-url``, its outcomes shown on ``console``."""
+    from gluetrigger.tooling.local.emulator import EmulatorProcess
+    from gluetrigger.tooling.local.endpoint import Endpoint
+    from gluetrigger.tooling.local.outcomes import OutcomeLog
+    from gluetrigger.tooling.local.service import LocalService
+
+    outcomes = OutcomeLog()
+    outcomes.watch(console.outcome)
+    return LocalService(
+        config,
+        outcomes,
+        emulator=Endpoint(args.endpoint_url) if args.endpoint_url else EmulatorProcess(args.port),
+        log_stream=sys.stderr if args.verbose else None,
+        observe=demo.observe if demo else None,
+    )
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (a supervisor, `kill`) both stop cleanly, as KeyboardInterrupt.
+
+    Also when the process was started with SIGINT ignored (as a shell without job control starts
+    background commands).
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+
+
+def _verdict(console: Console, problems: list[str], took: float) -> int:
+    """Print whether the demo's outcomes were the expected ones; its exit code."""
     if problems:
         console.line(f"demo FAILED after {took:.1f} s; what differed from the example's expectations:")
         for problem in problems:

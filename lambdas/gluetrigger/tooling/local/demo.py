@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
@@ -79,6 +79,35 @@ class _Step:
     expect: dict[str, dict[Kind, int]]  # outcomes the step adds, per trigger
 
 
+@dataclass(frozen=True)
+class _Upload:
+    bucket: str
+    key: str
+    body: bytes
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+class _Files(NamedTuple):
+    """The files a session uploads."""
+
+    sales: _Upload  # sales-arrival's, stamped with the session
+    partner: _Upload  # partner-drop's, stamped with the session
+    archive: _Upload  # passes sales-arrival's prefix and suffix, not its key_pattern
+    outside: tuple[_Upload, ...]  # outside every trigger's prefix/suffix
+
+
+def _put(s3: Any, *uploads: _Upload) -> Callable[[], None]:
+    """A step's action: upload each of ``uploads``, in order."""
+
+    def act() -> None:
+        for upload in uploads:
+            s3.put_object(Bucket=upload.bucket, Key=upload.key, Body=upload.body)
+
+    return act
+
+
 class Demo:
     """The scenario; pass :meth:`observe` to the service so the demo can redeliver a message."""
 
@@ -114,31 +143,62 @@ class Demo:
         return problems + _report(service, console, list_runs(glue), runs_before)
 
     def _steps(self, service: LocalService) -> list[_Step]:
-        s3 = service.endpoint.client("s3")
-        events = service.endpoint.client("events")
-        sqs = service.endpoint.client("sqs")
-        sales = self._bucket("sales-arrival")
-        partners = self._bucket("partner-drop")
+        """The scenario: files land (twice, redelivered, filtered out), a schedule fires, events arrive."""
+        return [*self._upload_steps(service), *self._event_steps(service)]
+
+    def _upload_steps(self, service: LocalService) -> list[_Step]:
+        put = partial(_put, service.endpoint.client("s3"))
+        sales, partner, archive, outside = self._files()
+        return [
+            _Step(f"upload {sales}", put(sales), {"sales-arrival": {"started": 1}}),
+            _Step(f"upload {partner}", put(partner), {"partner-drop": {"started": 1}}),
+            _Step(
+                "deliver that notification a second time, as SQS may",
+                partial(self._redeliver, service, "partner-drop"),
+                {"partner-drop": {"duplicate": 1}},
+            ),
+            _Step(
+                f"upload {sales} again, same content (sales-arrival's key uses the ETag)",
+                put(sales),
+                {"sales-arrival": {"duplicate": 1}},
+            ),
+            _Step(
+                f"upload {partner} again, same content (partner-drop's key uses the write)",
+                put(partner),
+                {"partner-drop": {"started": 1}},
+            ),
+            _Step(
+                f"upload {archive} (prefix and suffix match, key_pattern does not)",
+                put(archive),
+                {"sales-arrival": {"ignored": 1}},
+            ),
+            _Step("upload two objects outside every prefix/suffix: nothing may happen", put(*outside), {}),
+        ]
+
+    def _files(self) -> _Files:
+        """This session's files.
+
+        Their stamp keeps an earlier session's idempotency records, on a long-lived emulator
+        (``--endpoint-url``), from making them duplicates.
+        """
+        sales, partners = self._bucket("sales-arrival"), self._bucket("partner-drop")
         day = datetime.now(UTC).date().isoformat()
         stamp = f"gluetrigger local --once at {datetime.now(UTC).isoformat()}"
-        sales_key = f"sales/{day}/store-7.csv"
-        sales_body = f"store,amount\n7,120.50\n# {stamp}\n".encode()
-        partner_key = f"partners/acme/orders-{day}.json"
-        partner_body = json.dumps({"orders": 42, "note": stamp}).encode()
+        return _Files(
+            _Upload(sales, f"sales/{day}/store-7.csv", f"store,amount\n7,120.50\n# {stamp}\n".encode()),
+            _Upload(partners, f"partners/acme/orders-{day}.json", json.dumps({"orders": 42, "note": stamp}).encode()),
+            _Upload(sales, "sales/archive/2019.csv", b"old"),
+            (
+                _Upload(sales, f"sales/{day}/readme.txt", b"not a CSV"),
+                _Upload(sales, f"exports/{day}/orders.csv", b"not under sales/"),
+            ),
+        )
+
+    def _event_steps(self, service: LocalService) -> list[_Step]:
+        events = service.endpoint.client("events")
         orders = self._config.trigger("orders-exported").source
         bus = orders.event_bus if isinstance(orders, EventSource) else "default"
-
-        def put(bucket: str, key: str, body: bytes) -> Callable[[], None]:
-            return lambda: s3.put_object(Bucket=bucket, Key=key, Body=body)
-
-        def redeliver() -> None:
-            with self._lock:
-                message = self._received["partner-drop"]
-            sqs.send_message(QueueUrl=service.routing.queues["partner-drop"].url, MessageBody=message["Body"])
-
-        def outside() -> None:
-            put(sales, f"sales/{day}/readme.txt", b"not a CSV")()
-            put(sales, f"exports/{day}/orders.csv", b"not under sales/")()
+        sales = self._bucket("sales-arrival")
 
         def export(status: str, rows: int, export_id: str) -> Callable[[], None]:
             detail = {"status": status, "rows": rows, "exportId": export_id}
@@ -146,36 +206,12 @@ class Demo:
             entry = {"Source": "com.example.orders", "DetailType": "Export Finished", "Detail": json.dumps(detail)}
             return lambda: events.put_events(Entries=[{**entry, "EventBusName": bus}])
 
-        def fire() -> None:
-            service.fire(self._config.trigger("nightly-rollup"))
-
         return [
             _Step(
-                f"upload s3://{sales}/{sales_key}", put(sales, sales_key, sales_body), {"sales-arrival": {"started": 1}}
+                "fire nightly-rollup's schedule now",
+                partial(service.fire, self._config.trigger("nightly-rollup")),
+                {"nightly-rollup": {"started": 1}},
             ),
-            _Step(
-                f"upload s3://{partners}/{partner_key}",
-                put(partners, partner_key, partner_body),
-                {"partner-drop": {"started": 1}},
-            ),
-            _Step("deliver that notification a second time, as SQS may", redeliver, {"partner-drop": {"duplicate": 1}}),
-            _Step(
-                f"upload s3://{sales}/{sales_key} again, same content (sales-arrival's key uses the ETag)",
-                put(sales, sales_key, sales_body),
-                {"sales-arrival": {"duplicate": 1}},
-            ),
-            _Step(
-                f"upload s3://{partners}/{partner_key} again, same content (partner-drop's key uses the write)",
-                put(partners, partner_key, partner_body),
-                {"partner-drop": {"started": 1}},
-            ),
-            _Step(
-                f"upload s3://{sales}/sales/archive/2019.csv (prefix and suffix match, key_pattern does not)",
-                put(sales, "sales/archive/2019.csv", b"old"),
-                {"sales-arrival": {"ignored": 1}},
-            ),
-            _Step("upload two objects outside every prefix/suffix: nothing may happen", outside, {}),
-            _Step("fire nightly-rollup's schedule now", fire, {"nightly-rollup": {"started": 1}}),
             _Step(
                 "put-events: orders export exp-42 SUCCEEDED with 1200 rows",
                 export("SUCCEEDED", 1200, "exp-42"),
@@ -183,6 +219,14 @@ class Demo:
             ),
             _Step("put-events: an export that FAILED: the pattern does not match", export("FAILED", 0, "exp-43"), {}),
         ]
+
+    def _redeliver(self, service: LocalService, trigger: str) -> None:
+        """Send the first message ``trigger``'s queue delivered once more, as SQS's at-least-once delivery may."""
+        with self._lock:
+            message = self._received[trigger]
+        service.endpoint.client("sqs").send_message(
+            QueueUrl=service.routing.queues[trigger].url, MessageBody=message["Body"]
+        )
 
     def _bucket(self, trigger: str) -> str:
         source = self._config.trigger(trigger).source

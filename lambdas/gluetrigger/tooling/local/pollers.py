@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gluetrigger.tooling.local.endpoint import Endpoint
     from gluetrigger.tooling.local.provision import Queue
 
-__all__ = ["Invoke", "QueuePoller", "failed_message_ids", "sqs_event"]
+__all__ = ["Consumer", "Invoke", "Observe", "OnFailure", "QueuePoller", "failed_message_ids", "sqs_event"]
 
 # Short long-polls keep shutdown prompt (a poller notices the stop event within this).
 WAIT_TIME_SECONDS = 1
@@ -27,6 +29,10 @@ ERROR_BACKOFF_SECONDS = 1.0
 
 # invoke(event, trigger) -> the handler's response; raises what the handler raises.
 Invoke = Callable[[dict[str, Any], str], Any]
+# on_failure(trigger, the batch's messages (none when receiving failed), the error).
+OnFailure = Callable[[str, list[Mapping[str, Any]], BaseException], None]
+# observe(trigger, a message as received).
+Observe = Callable[[str, Mapping[str, Any]], None]
 
 
 def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -74,30 +80,32 @@ def failed_message_ids(response: object, message_ids: set[str]) -> set[str]:
     return failed
 
 
+@dataclass(frozen=True)
+class Consumer:
+    """What a poller hands its batches to, as Lambda hands them to the function behind a mapping.
+
+    ``invoke`` runs the handler; ``on_failure`` hears of a batch whose invocation raised (or of a
+    receive that failed: no messages); ``observe``, when given, sees each message as it arrives.
+    """
+
+    invoke: Invoke
+    on_failure: OnFailure
+    observe: Observe | None = None
+
+
 class QueuePoller(threading.Thread):
-    """Polls one trigger's queue and invokes the handler with each batch, until ``halt`` is set."""
+    """Polls one trigger's queue and hands each batch to ``consumer``, until ``halt`` is set."""
 
     def __init__(
-        self,
-        trigger: str,
-        queue: Queue,
-        sqs: Any,
-        invoke: Invoke,
-        halt: threading.Event,
-        *,
-        on_failure: Callable[[str, list[Mapping[str, Any]], BaseException], None],
-        region: str,
-        observe: Callable[[str, Mapping[str, Any]], None] | None = None,
+        self, trigger: str, queue: Queue, endpoint: Endpoint, consumer: Consumer, halt: threading.Event
     ) -> None:
         super().__init__(name=f"poller-{trigger}", daemon=True)
         self._trigger = trigger
         self._queue = queue
-        self._sqs = sqs
-        self._invoke = invoke
+        self._sqs = endpoint.client("sqs")
+        self._region = endpoint.region
+        self._consumer = consumer
         self._halt = halt
-        self._on_failure = on_failure
-        self._region = region
-        self._observe = observe
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -106,7 +114,7 @@ class QueuePoller(threading.Thread):
             except Exception as exc:
                 if self._halt.is_set():
                     return
-                self._on_failure(self._trigger, [], exc)
+                self._consumer.on_failure(self._trigger, [], exc)
                 self._halt.wait(ERROR_BACKOFF_SECONDS)
 
     def _poll_once(self) -> None:
@@ -121,14 +129,14 @@ class QueuePoller(threading.Thread):
         if not messages:
             return
         ids = {m["MessageId"] for m in messages}
-        if self._observe is not None:
+        if self._consumer.observe is not None:
             for message in messages:
-                self._observe(self._trigger, message)
+                self._consumer.observe(self._trigger, message)
         try:
-            response = self._invoke(sqs_event(messages, self._queue.arn, self._region), self._trigger)
+            response = self._consumer.invoke(sqs_event(messages, self._queue.arn, self._region), self._trigger)
         except Exception as exc:
             # Lambda: an invocation error returns the whole batch to the queue.
-            self._on_failure(self._trigger, messages, exc)
+            self._consumer.on_failure(self._trigger, messages, exc)
             return
         failed = failed_message_ids(response, ids)
         done = [

@@ -20,7 +20,7 @@ from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.function import LocalFunctions, activate_handler_env
 from gluetrigger.tooling.local.handler_log import describe_message
 from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog
-from gluetrigger.tooling.local.pollers import QueuePoller
+from gluetrigger.tooling.local.pollers import Consumer, QueuePoller
 from gluetrigger.tooling.local.provision import Routing, provision
 from gluetrigger.tooling.local.scheduler import Scheduler, scheduled_event, send_scheduled_event
 
@@ -42,15 +42,14 @@ class LocalService:
         config: Config,
         outcomes: OutcomeLog,
         *,
-        port: int = 0,
-        endpoint_url: str | None = None,
+        emulator: EmulatorProcess | Endpoint,
         log_stream: TextIO | None = None,
         observe: Callable[[str, Mapping[str, Any]], None] | None = None,
     ) -> None:
+        """``emulator``: the embedded emulator to start (and stop), or the endpoint of one already running."""
         self.config = config
         self.outcomes = outcomes
-        self._emulator = None if endpoint_url else EmulatorProcess(port)
-        self._endpoint_url = endpoint_url
+        self._emulator = emulator
         self._log_stream = log_stream
         self._observe = observe
         self._halt = threading.Event()
@@ -66,7 +65,7 @@ class LocalService:
 
     @property
     def embedded(self) -> bool:
-        return self._emulator is not None
+        return isinstance(self._emulator, EmulatorProcess)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -81,22 +80,15 @@ class LocalService:
         return self._routing
 
     def start(self) -> None:
-        self._endpoint = self._emulator.start() if self._emulator else Endpoint(str(self._endpoint_url))
+        emulator = self._emulator
+        self._endpoint = emulator.start() if isinstance(emulator, EmulatorProcess) else emulator
         activate_handler_env(self._endpoint)
         self._routing = provision(self.config, self._endpoint)
         functions = LocalFunctions(self.config, self.outcomes, self._routing.dead_letter_queue.url, self._log_stream)
         self._sqs = self._endpoint.client("sqs")
+        consumer = Consumer(functions.invoke, self._poll_failed, self._observe)
         threads: list[threading.Thread] = [
-            QueuePoller(
-                name,
-                queue,
-                self._endpoint.client("sqs"),
-                functions.invoke,
-                self._halt,
-                on_failure=self._poll_failed,
-                region=self._endpoint.region,
-                observe=self._observe,
-            )
+            QueuePoller(name, queue, self._endpoint, consumer, self._halt)
             for name, queue in self._routing.queues.items()
         ]
         threads.append(Scheduler(list(self.config.triggers), self._scheduled, self._halt))
@@ -116,7 +108,7 @@ class LocalService:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
-        if self._emulator is not None:
+        if isinstance(self._emulator, EmulatorProcess):
             self._emulator.stop()
 
     def _scheduled(self, trigger: Trigger, when: datetime) -> None:

@@ -1,4 +1,4 @@
-"""Settings: context over environment over defaults, and one clear line per bad value."""
+"""DeploySettings: context over environment over defaults, and one clear line per bad value."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import pytest
 from aws_cdk import aws_logs as logs
 
 from gluetrigger.core.errors import ConfigError
-from infra.settings import Settings
+from infra.deploy_settings import DeploySettings
 
 pytestmark = pytest.mark.infra
 
 
-def read(context: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    return Settings.from_context((context or {}).get, environ or {})
+def read(context: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> DeploySettings:
+    return DeploySettings.from_context((context or {}).get, environ or {})
 
 
 def problems(context: Mapping[str, object]) -> list[str]:
@@ -25,7 +25,7 @@ def problems(context: Mapping[str, object]) -> list[str]:
 
 def test_defaults_are_an_environment_agnostic_stack() -> None:
     settings = read()
-    assert settings == Settings()
+    assert settings == DeploySettings()
     assert (settings.stack_name, settings.triggers_path) == ("GlueTrigger", "triggers.yaml")
     assert (settings.account, settings.region, settings.alarm_email) == (None, None, None)
     assert settings.runtime == "python3.13"

@@ -3,7 +3,9 @@
 triggers.yaml says *what* starts which job; these settings say *how* this deployment runs it
 (stack name, account, sizing, alarm e-mail). They are read in one place so that constructs get
 typed values instead of poking at context, and so that a bad value fails synth with one line,
-exactly like a config problem, instead of a CloudFormation error at deploy time.
+exactly like a config problem, instead of a CloudFormation error at deploy time. (Not to be
+confused with the handler's environment model in :mod:`gluetrigger.runtime.environment`, which
+is what one deployed function reads at run time; these are what the deployment is built with.)
 
 Each setting ``name`` comes from ``-c name=value`` (or cdk.json's context), else from the
 environment variable ``GLUETRIGGER_<NAME>``, else the default below. Context values given with
@@ -25,7 +27,7 @@ from aws_cdk import aws_logs as logs
 
 from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
 
-__all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "Settings"]
+__all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "DeploySettings"]
 
 T = TypeVar("T")
 Lookup = Callable[[str], object]
@@ -74,7 +76,7 @@ class _InvalidSettingError(GlueTriggerError, ValueError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class DeploySettings:
     """Everything about a deployment that is not in triggers.yaml, with production defaults."""
 
     stack_name: str = "GlueTrigger"
@@ -116,29 +118,23 @@ class Settings:
         return LOG_RETENTION[self.log_retention_days]
 
     @classmethod
-    def from_context(cls, context: Lookup, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_context(cls, context: Lookup, environ: Mapping[str, str] | None = None) -> DeploySettings:
         """Read every setting; ConfigError lists every bad value, one line each.
 
         ``context`` is ``app.node.try_get_context``; ``environ`` defaults to ``os.environ``.
         """
-        env = os.environ if environ is None else environ
-        problems: list[Problem] = []
+        reader = _Reader(context, os.environ if environ is None else environ)
+        settings = cls._read(reader)
+        if reader.problems:
+            raise ConfigError(reader.problems)
+        return settings
 
-        def read(name: str, parse: Callable[[object], T], default: T) -> T:
-            value = context(name)
-            if value is None:
-                value = env.get(ENV_PREFIX + name.upper())
-            if value is None or value == "":
-                return default
-            try:
-                return parse(value)
-            except _InvalidSettingError as exc:
-                problems.append(Problem(SETTINGS_LABEL, name, f"{exc} (got {value!r})"))
-                return default
-
-        defaults = cls()
+    @classmethod
+    def _read(cls, reader: _Reader) -> DeploySettings:
+        """Every setting through ``reader``, in the order its problems are reported."""
+        read, defaults = reader.read, cls()
         stack_name = read("stack_name", _matching(STACK_NAME, "a CloudFormation stack name"), defaults.stack_name)
-        settings = cls(
+        return cls(
             stack_name=stack_name,
             triggers_path=read("triggers", _text, defaults.triggers_path),
             account=read("account", _matching(ACCOUNT, "a 12-digit AWS account id"), defaults.account),
@@ -158,9 +154,28 @@ class Settings:
             max_event_age_hours=read("max_event_age_hours", _integer(1, 6), defaults.max_event_age_hours),
             alarm_email=read("alarm_email", _matching(EMAIL, "an e-mail address"), defaults.alarm_email),
         )
-        if problems:
-            raise ConfigError(problems)
-        return settings
+
+
+class _Reader:
+    """Reads one setting at a time, collecting every bad value instead of stopping at the first."""
+
+    def __init__(self, context: Lookup, environ: Mapping[str, str]) -> None:
+        self._context = context
+        self._environ = environ
+        self.problems: list[Problem] = []
+
+    def read(self, name: str, parse: Callable[[object], T], default: T) -> T:
+        """``name``'s value from the context, else the environment, parsed; ``default`` when unset or bad."""
+        value = self._context(name)
+        if value is None:
+            value = self._environ.get(ENV_PREFIX + name.upper())
+        if value is None or value == "":
+            return default
+        try:
+            return parse(value)
+        except _InvalidSettingError as exc:
+            self.problems.append(Problem(SETTINGS_LABEL, name, f"{exc} (got {value!r})"))
+            return default
 
 
 def _text(value: object) -> str:
