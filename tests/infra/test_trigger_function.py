@@ -251,7 +251,7 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
     request: pytest.FixtureRequest, stack: str, trigger: str, tracing: bool
 ) -> None:
     """The contract with the handler, checked with the handler's own environment parser."""
-    from gluetrigger.runtime.environment import Settings as HandlerSettings
+    from gluetrigger.runtime.environment import HandlerEnvironment
 
     synthesized: Synthesized = request.getfixturevalue(stack)
     variables = synthesized.properties(trigger, "Function", "Function")["Environment"]["Variables"]
@@ -261,7 +261,7 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
     }
     assert variables["GLUETRIGGER_IDEMPOTENCY_TABLE"] == synthesized.ref("State", "IdempotencyTable")
     assert variables["GLUETRIGGER_DEAD_LETTER_QUEUE_URL"] == synthesized.ref("State", "DeadLetterQueue")
-    handler = HandlerSettings.from_env({**variables, **deployed})
+    handler = HandlerEnvironment.from_env({**variables, **deployed})
     assert (handler.idempotency_table, handler.dead_letter_queue_url) == tuple(deployed.values())
     assert (handler.service_name, handler.tracing) == (trigger, tracing)
     assert handler.metrics_namespace == synthesized.settings.metrics_namespace

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
-from gluetrigger.handler import PermanentEventError, RetryableEventError, Service
-from gluetrigger.runtime.environment import DEAD_LETTER_QUEUE_URL_ENV, Settings
+from gluetrigger.handler import PermanentEventError, RetryableEventError
+from gluetrigger.runtime.composition import build_service
+from gluetrigger.runtime.environment import DEAD_LETTER_QUEUE_URL_ENV, HandlerEnvironment
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
+from gluetrigger.runtime.service import Service
 
 from .conftest import Emulator
 from .fault_proxy import Fault
@@ -33,7 +35,7 @@ MISSING_ORDER_ID = "needs-detail: variable ${event:detail.orderId} is missing or
 def dead_lettering(monkeypatch: pytest.MonkeyPatch, url: str) -> Service:
     """A handler Service as the stack configures it: with ``url`` as its dead-letter queue."""
     monkeypatch.setenv(DEAD_LETTER_QUEUE_URL_ENV, url)
-    return Service(Settings.from_env())
+    return build_service(HandlerEnvironment.from_env())
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import time
 
 import boto3
 import pytest
-from aws_lambda_powertools import Logger
 from botocore.config import Config
 
 from gluetrigger.runtime.glue_client import GlueJobStarter, RetryPolicy, StartJobRunError
@@ -31,16 +30,22 @@ def starter(aws: Emulator) -> GlueJobStarter:
         ),
     )
     policy = RetryPolicy(attempt_budget_ms=int((READ_TIMEOUT + 1) * 1000))
-    return GlueJobStarter(client, Logger(service="it-glue-client"), policy)
+    return GlueJobStarter(client, policy)
 
 
-def test_read_timeout_is_retried(aws: Emulator) -> None:
+def test_read_timeout_is_retried_and_the_retry_is_told(aws: Emulator) -> None:
     aws.proxy.inject(START, Fault(drop=True, delay_seconds=1.0, times=1))
+    retries: list[tuple[str, int]] = []
 
-    run_id = starter(aws).start_job_run({"JobName": "it-single-slot"}, remaining_ms=lambda: 60_000)
+    run_id = starter(aws).start_job_run(
+        {"JobName": "it-single-slot"},
+        remaining_ms=lambda: 60_000,
+        on_retry=lambda failure, attempt, _delay: retries.append((failure.code, attempt)),
+    )
 
     assert aws.proxy.count(START) == 2
     assert [r["Id"] for r in aws.job_runs("it-single-slot")] == [run_id]
+    assert retries == [("ReadTimeoutError", 1)]
 
 
 def test_timeouts_until_the_deadline_end_in_a_retryable_error(aws: Emulator) -> None:

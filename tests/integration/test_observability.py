@@ -1,5 +1,5 @@
 """What operators see: structured logs per run (argument names, never values, at INFO) and EMF metrics;
-and the handler built from explicit settings (a config file, tracing on), as local mode builds it."""
+and the handler built from an explicit environment (a config file, tracing on), as local mode builds it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gluetrigger.handler import Service
-from gluetrigger.runtime.environment import Settings
+from gluetrigger.runtime.composition import build_service
+from gluetrigger.runtime.environment import HandlerEnvironment
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 
 from .conftest import COMPILED_CONFIG, TABLE, Emulator
@@ -80,7 +80,7 @@ def test_service_from_a_config_file_with_tracing_and_a_custom_namespace(
         "GLUETRIGGER_TRACING": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "ItGlueTrigger",
     }
-    service = Service(Settings.from_env(env))
+    service = build_service(HandlerEnvironment.from_env(env))
 
     response = service(example("eventbridge-scheduled-event"), LocalLambdaContext())
 

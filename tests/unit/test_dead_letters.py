@@ -1,14 +1,17 @@
-"""Dead-letter attributes: one line an operator reads, only characters SQS accepts, within the bound."""
+"""Dead letters: attributes on one line, only characters SQS accepts, within the bound; the client made late."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.runtime.dead_letters import ATTRIBUTE_MAX_BYTES, TRUNCATED, attribute_value
+from gluetrigger.runtime.dead_letters import ATTRIBUTE_MAX_BYTES, TRUNCATED, DeadLetterQueue, attribute_value
 
 # What SQS accepts in a message attribute value, minus the line breaks and tabs a line may not hold.
 ONE_LINE_SQS_TEXT = re.compile("[\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
@@ -56,3 +59,29 @@ def test_any_text_becomes_one_bounded_line_sqs_accepts(text: str, max_bytes: int
     assert len(value.encode()) <= max_bytes
     assert value == value.strip()
     assert "  " not in value
+
+
+def test_the_sqs_client_is_asked_for_only_when_a_letter_is_sent_and_unknown_attributes_are_left_out() -> None:
+    session = boto3.session.Session(aws_access_key_id="unit", aws_secret_access_key="unit", region_name="us-east-1")
+    stubber = Stubber(session.client("sqs", endpoint_url="http://127.0.0.1:9"))  # never contacted
+    asked: list[str] = []
+
+    def sqs() -> Any:
+        asked.append("sqs")
+        return stubber.client
+
+    queue = DeadLetterQueue("https://sqs.us-east-1.amazonaws.com/1/dlq", sqs)
+    assert asked == []
+    reason = {"DataType": "String", "StringValue": "message body is not JSON"}
+    source = {"DataType": "String", "StringValue": "m1"}
+    expected = {
+        "QueueUrl": queue.url,
+        "MessageBody": "{not json",
+        "MessageAttributes": {"gluetrigger-reason": reason, "gluetrigger-source": source},
+    }
+    stubber.add_response("send_message", {"MessageId": "d1"}, expected)
+
+    with stubber:
+        assert queue.send("{not json", "message body is not JSON", None, "m1") == "d1"
+
+    assert asked == ["sqs"]

@@ -1,4 +1,4 @@
-"""The handler's pure parts: error classification, backoff bounds, settings, inbound shapes, the context."""
+"""The handler's pure parts: error classification, backoff bounds, its environment, inbound shapes, the context."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import (
     ClientError,
@@ -25,7 +28,8 @@ from hypothesis import strategies as st
 
 from gluetrigger.core.config import compile_config, parse_config
 from gluetrigger.core.errors import ConfigError
-from gluetrigger.runtime.environment import Settings, SettingsError
+from gluetrigger.runtime import aws_clients
+from gluetrigger.runtime.environment import HandlerEnvironment, HandlerEnvironmentError
 from gluetrigger.runtime.glue_client import Failure, RetryPolicy, classify
 from gluetrigger.runtime.inbound import (
     EVENTBRIDGE_EVENT,
@@ -130,19 +134,52 @@ def test_retry_only_when_attempts_remain_and_a_whole_attempt_fits_before_the_dea
         )
 
 
-def test_settings_defaults() -> None:
-    settings = Settings.from_env({"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "table"})
-    assert settings == Settings(idempotency_table="table", config_json="{}")
-    assert (settings.metrics_namespace, settings.service_name, settings.tracing) == (
+def test_clients_are_made_once_per_service_from_one_session_each_configured_from_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A private instance: the process's own clients must keep the endpoint the integration tests set.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    sessions: list[Any] = []
+    session_type = boto3.session.Session
+
+    def counted_session() -> Any:
+        sessions.append(session_type())
+        return sessions[-1]
+
+    monkeypatch.setattr(boto3.session, "Session", counted_session)
+    clients = aws_clients._Clients()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(clients.get, ["dynamodb"] * 8))
+    glue, sqs = clients.get("glue"), clients.get("sqs")
+
+    assert all(client is made[0] for client in made)
+    assert clients.get("glue") is glue
+    assert (glue.meta.config.retries, glue.meta.config.connect_timeout, glue.meta.config.read_timeout) == (
+        {"mode": "standard", "total_max_attempts": 1},
+        aws_clients.GLUE_CONNECT_TIMEOUT_SECONDS,
+        aws_clients.GLUE_READ_TIMEOUT_SECONDS,
+    )
+    for standard in (made[0], sqs):
+        assert standard.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert sorted(aws_clients.CLIENT_CONFIGS) == ["dynamodb", "glue", "sqs"]
+    assert len(sessions) == 1
+
+
+def test_environment_defaults() -> None:
+    environment = HandlerEnvironment.from_env({"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "table"})
+    assert environment == HandlerEnvironment(idempotency_table="table", config_json="{}")
+    assert (environment.metrics_namespace, environment.service_name, environment.tracing) == (
         "GlueTrigger",
         "gluetrigger",
         False,
     )
 
 
-def test_settings_report_every_problem_at_once() -> None:
-    with pytest.raises(SettingsError) as raised:
-        Settings.from_env({"GLUETRIGGER_TRACING": "sometimes"})
+def test_environment_report_every_problem_at_once() -> None:
+    with pytest.raises(HandlerEnvironmentError) as raised:
+        HandlerEnvironment.from_env({"GLUETRIGGER_TRACING": "sometimes"})
     assert str(raised.value).splitlines() == [
         "GLUETRIGGER_CONFIG or GLUETRIGGER_CONFIG_FILE is required: the JSON `gluetrigger compile` prints",
         "GLUETRIGGER_IDEMPOTENCY_TABLE is required: the name of the idempotency table",
@@ -150,10 +187,10 @@ def test_settings_report_every_problem_at_once() -> None:
     ]
 
 
-def test_settings_refuse_two_config_sources() -> None:
+def test_environment_refuse_two_config_sources() -> None:
     env = {"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_CONFIG_FILE": "/x", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"}
-    with pytest.raises(SettingsError, match="set only one of"):
-        Settings.from_env(env)
+    with pytest.raises(HandlerEnvironmentError, match="set only one of"):
+        HandlerEnvironment.from_env(env)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +204,7 @@ def test_tracing_is_opt_in_and_powertools_switch_wins(tracing: str, disabled: st
         "GLUETRIGGER_TRACING": tracing,
         "POWERTOOLS_TRACE_DISABLED": disabled,
     }
-    assert Settings.from_env(env).tracing is expected
+    assert HandlerEnvironment.from_env(env).tracing is expected
 
 
 @pytest.mark.parametrize(
@@ -175,22 +212,24 @@ def test_tracing_is_opt_in_and_powertools_switch_wins(tracing: str, disabled: st
 )
 def test_the_dead_letter_queue_is_optional(value: str, expected: str | None) -> None:
     env = {"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t", "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": value}
-    assert Settings.from_env(env).dead_letter_queue_url == expected
+    assert HandlerEnvironment.from_env(env).dead_letter_queue_url == expected
     assert (
-        Settings.from_env({"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"}).dead_letter_queue_url
+        HandlerEnvironment.from_env(
+            {"GLUETRIGGER_CONFIG": "{}", "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"}
+        ).dead_letter_queue_url
         is None
     )
 
 
-def test_settings_take_names_from_powertools_variables() -> None:
+def test_environment_take_names_from_powertools_variables() -> None:
     env = {
         "GLUETRIGGER_CONFIG": "{}",
         "GLUETRIGGER_IDEMPOTENCY_TABLE": "t",
         "POWERTOOLS_METRICS_NAMESPACE": "Ns",
         "POWERTOOLS_SERVICE_NAME": "svc",
     }
-    settings = Settings.from_env(env)
-    assert (settings.metrics_namespace, settings.service_name) == ("Ns", "svc")
+    environment = HandlerEnvironment.from_env(env)
+    assert (environment.metrics_namespace, environment.service_name) == ("Ns", "svc")
 
 
 def test_config_loads_inline_or_from_a_file(tmp_path: Path) -> None:
@@ -198,24 +237,27 @@ def test_config_loads_inline_or_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(compiled)
 
-    inline = Settings(idempotency_table="t", config_json=compiled).load_config()
-    from_file = Settings(idempotency_table="t", config_file=str(path)).load_config()
+    inline = HandlerEnvironment(idempotency_table="t", config_json=compiled).load_config()
+    from_file = HandlerEnvironment(idempotency_table="t", config_file=str(path)).load_config()
 
     assert inline[1] == from_file[1] == "t"
     assert [t.name for t in inline[0].triggers] == [t.name for t in from_file[0].triggers] == ["t"]
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("environment", "message"),
     [
-        (Settings(idempotency_table="t", config_json="{not json"), "GLUETRIGGER_CONFIG: not the JSON"),
-        (Settings(idempotency_table="t", config_file="/nonexistent/config.json"), "cannot read"),
-        (Settings(idempotency_table="t", config_json='{"triggers": []}'), "triggers: must be a non-empty list"),
+        (HandlerEnvironment(idempotency_table="t", config_json="{not json"), "GLUETRIGGER_CONFIG: not the JSON"),
+        (HandlerEnvironment(idempotency_table="t", config_file="/nonexistent/config.json"), "cannot read"),
+        (
+            HandlerEnvironment(idempotency_table="t", config_json='{"triggers": []}'),
+            "triggers: must be a non-empty list",
+        ),
     ],
 )
-def test_bad_config_is_a_config_error(settings: Settings, message: str) -> None:
+def test_bad_config_is_a_config_error(environment: HandlerEnvironment, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        settings.load_config()
+        environment.load_config()
 
 
 @pytest.mark.parametrize(

@@ -1,21 +1,19 @@
-"""Local mode's pure parts: rule patterns, the events it synthesizes, SQS batching and outcome reading.
+"""Local mode's pure parts: rule patterns, the events it synthesizes, SQS batching and outcome recording.
 
 These pin down what the end-to-end tests can only sample: that an S3 rule lets through exactly
 the keys the handler accepts, that the Scheduled Events and S3 events local mode makes are ones
 the real handler's schemas and planner accept, and how Lambda's batch semantics and the
-handler's log records are read.
+handler's outcomes are recorded.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,14 +25,17 @@ from gluetrigger.core.config import parse_config
 from gluetrigger.core.events import InboundEvent, normalize, normalize_message
 from gluetrigger.core.model import EventSource, S3Source
 from gluetrigger.core.patterns import matches
-from gluetrigger.core.planner import Planner
+from gluetrigger.core.planner import PlannedRun, Planner, Rejection, Skip
+from gluetrigger.runtime import outcomes as handler
+from gluetrigger.runtime.delivery import Delivery
+from gluetrigger.runtime.glue_client import Failure
 from gluetrigger.runtime.inbound import InboundValidator
+from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.tooling.config_file import load_config
 from gluetrigger.tooling.local.console import Console
 from gluetrigger.tooling.local.examples import example_entry, example_key
-from gluetrigger.tooling.local.handler_log import OutcomeReader
 from gluetrigger.tooling.local.moto_fidelity import object_created_event
-from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog
+from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog, OutcomeRecorder
 from gluetrigger.tooling.local.pollers import failed_message_ids, sqs_event
 from gluetrigger.tooling.local.scheduler import Scheduler, scheduled_event
 
@@ -197,21 +198,9 @@ def test_failures_count_once_per_message_however_often_it_is_delivered() -> None
     assert not log.wait_for(lambda counts: counts["t"]["started"] == 2, timeout=0.01)
 
 
-@pytest.fixture
-def reader() -> Iterator[tuple[OutcomeReader, OutcomeLog]]:
-    log = OutcomeLog()
-    reader = OutcomeReader(log)
-    batch = {
-        "Records": [
-            {
-                "messageId": "m1",
-                "body": json.dumps(object_created_event_body("sales/x.csv")),
-                "attributes": {"ApproximateReceiveCount": "2"},
-            }
-        ]
-    }
-    with reader.invocation("sales", batch):
-        yield reader, log
+SALES = parse_config(
+    {"triggers": [{"name": "sales", "source": {"type": "s3", "bucket": "landing"}, "job": {"name": "sales-etl"}}]}
+)
 
 
 def object_created_event_body(key: str) -> dict[str, Any]:
@@ -227,62 +216,93 @@ def object_created_event_body(key: str) -> dict[str, Any]:
     }
 
 
-def emit(reader: OutcomeReader, level: int, **fields: Any) -> None:
-    reader.emit(logging.makeLogRecord({"msg": "handler says", "levelno": level, **fields}))
+@pytest.fixture
+def message() -> Delivery:
+    """An SQS message delivered for the second time, carrying the object sales/x.csv."""
+    body = json.dumps(object_created_event_body("sales/x.csv"))
+    return Delivery.message({"messageId": "m1", "body": body, "attributes": {"ApproximateReceiveCount": "2"}})
 
 
-def test_the_handlers_log_records_become_outcomes(reader: tuple[OutcomeReader, OutcomeLog]) -> None:
-    handler_log, log = reader
-    run = {"trigger": "sales", "event": "s3://landing/sales/x.csv", "message_id": "m1"}
-    emit(handler_log, logging.INFO, **run, outcome="started", JobRunId="jr_1")
-    emit(handler_log, logging.INFO, **run, outcome="duplicate", JobRunId="jr_1")
-    emit(handler_log, logging.WARNING, **run, outcome="error", error_code="EntityNotFoundException",
-         error="no job", retryable=False)  # fmt: skip
-    emit(handler_log, logging.INFO, reason="no trigger matches s3://landing/sales/y.csv", message_id="m1")
-    # The message's permanent failure repeats the error above and adds a mapping rejection.
-    reasons = ["sales: EntityNotFoundException: no job", "sales: variable ${day} is missing"]
-    emit(handler_log, logging.ERROR, reasons=reasons, message_id="m1")
-    emit(handler_log, logging.WARNING, reasons=["sales: ThrottlingException: slow down"], message_id="m1")
-    emit(handler_log, logging.WARNING, job_name="sales-etl", error_code="ThrottlingException", attempt=1)
+@pytest.fixture
+def run(message: Delivery) -> PlannedRun:
+    [planned] = Planner(SALES).plan(normalize_message(message.body(), "m1")).runs
+    return planned
 
-    got = [(o.trigger, o.kind, o.subject, o.job_run_id, o.reason, o.receive_count) for o in log.snapshot()]
+
+def recorded(*outcomes: handler.Outcome) -> list[Outcome]:
+    log = OutcomeLog()
+    recorder = OutcomeRecorder("sales", log)
+    for outcome in outcomes:
+        recorder.observe(outcome)
+    return log.snapshot()
+
+
+def test_the_handlers_outcomes_become_local_outcomes(message: Delivery, run: PlannedRun) -> None:
+    not_found = handler.RunFailed(message, run, Failure("EntityNotFoundException", "no job", retryable=False))
+    throttled = handler.RunFailed(message, run, Failure("ThrottlingException", "slow down", retryable=True))
+    rejection = Rejection("sales", "variable ${day} is missing", "event/sqs:m1", "m1")
+    outcomes = recorded(
+        handler.MessageReceived(message),
+        handler.RunRequested(message, run),
+        handler.RunStarted(message, run, "jr_1"),
+        handler.RunDuplicate(message, run, "jr_1"),
+        handler.RunRetrying(message, run, throttled.failure, attempt=1, delay_seconds=0.1),
+        not_found,
+        handler.EventIgnored(message, Skip("no trigger matches s3://landing/sales/y.csv", "event/sqs:m1", "m1")),
+        handler.EventRejected(message, "sales: variable ${day} is missing", "sales"),
+        # The permanent failure was shown as an error above; only the mapping rejection is new.
+        handler.Settlement(message, runs=(not_found,), rejected=(rejection,)),
+        handler.Settlement(message, runs=(throttled,)),  # to be retried: nothing to show yet
+    )
+
+    got = [(o.trigger, o.kind, o.subject, o.job_run_id, o.reason, o.message_id, o.receive_count) for o in outcomes]
+    subject = "s3://landing/sales/x.csv"
     assert got == [
-        ("sales", "started", "s3://landing/sales/x.csv", "jr_1", None, 2),
-        ("sales", "duplicate", "s3://landing/sales/x.csv", "jr_1", None, 2),
-        ("sales", "error", "s3://landing/sales/x.csv", None, "EntityNotFoundException: no job (permanent)", 2),
-        ("sales", "ignored", "s3://landing/sales/x.csv", None, "no trigger matches s3://landing/sales/y.csv", 2),
-        ("sales", "rejected", "s3://landing/sales/x.csv", None, "variable ${day} is missing", 2),
+        ("sales", "started", subject, "jr_1", None, "m1", 2),
+        ("sales", "duplicate", subject, "jr_1", None, "m1", 2),
+        ("sales", "error", subject, None, "EntityNotFoundException: no job (permanent)", "m1", 2),
+        ("sales", "ignored", subject, None, "no trigger matches s3://landing/sales/y.csv", "m1", 2),
+        ("sales", "rejected", subject, None, "variable ${day} is missing", "m1", 2),
     ]
+    assert not any(o.dead_lettered for o in outcomes)
 
 
-def test_a_dead_lettered_message_is_one_rejection_shown_going_to_the_dlq(
-    reader: tuple[OutcomeReader, OutcomeLog],
-) -> None:
-    handler_log, log = reader
+def test_a_dead_lettered_message_is_one_rejection_shown_going_to_the_dlq(message: Delivery) -> None:
     reason = "sales: variable ${day} is missing or empty in s3://landing/sales/x.csv"
-    emit(handler_log, logging.ERROR, outcome="dead-lettered", reason=reason, trigger="sales", message_id="m1")
+    dead = handler.DeadLettered(message, reason, "sales")
 
-    [outcome] = log.snapshot()
+    [outcome] = recorded(dead, handler.Settlement(message, unreadable=reason, dead_lettered=dead))
+
     assert (outcome.trigger, outcome.kind, outcome.dead_lettered, outcome.receive_count) == (
         "sales",
         "rejected",
         True,
         2,
     )
-    assert log.counts() == {"sales": {"rejected": 1}}
     out = io.StringIO()
-    sales = {"name": "sales", "source": {"type": "s3", "bucket": "landing"}, "job": {"name": "j"}}
-    Console(parse_config({"triggers": [sales]}), out).outcome(outcome)
+    Console(SALES, out).outcome(outcome)
     assert out.getvalue().split("  ", 1)[1] == (
         "sales     rejected: variable ${day} is missing or empty in s3://landing/sales/x.csv -> DLQ\n"
     )
 
 
-def test_records_outside_an_invocation_are_not_outcomes() -> None:
-    log = OutcomeLog()
-    emit(OutcomeReader(log), logging.INFO, trigger="t", outcome="started", JobRunId="jr_1")
+def test_an_unreadable_direct_event_and_a_defect_name_what_they_can() -> None:
+    context = LocalLambdaContext()
+    direct = Delivery.invocation({"hello": "world"}, context)
+    broken = Delivery.message({"messageId": "m2", "body": "{not json"})
+    refused = "not an event shape gluetrigger knows (top-level keys: hello)"
 
-    assert log.snapshot() == []
+    outcomes = recorded(
+        handler.Settlement(direct, unreadable=refused),
+        handler.DeadLetterRefused(direct, "NonExistentQueue"),
+        handler.MessageFailed(broken, KeyError("Records")),
+        handler.InvocationEnded(()),
+    )
+
+    assert [(o.kind, o.subject, o.reason, o.message_id, o.receive_count) for o in outcomes] == [
+        ("rejected", "(unknown message)", refused, None, None),
+        ("error", "message m2", "KeyError: 'Records'", "m2", None),
+    ]
 
 
 def test_the_scheduler_fires_each_due_time_with_the_scheduled_time() -> None:

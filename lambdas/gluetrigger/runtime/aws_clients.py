@@ -1,10 +1,14 @@
-"""boto3 clients: one per AWS service per container, made on first use.
+"""boto3 clients: one per AWS service per container, from one session, each configured here.
 
 Making a client loads its service model and costs milliseconds; Lambda reuses a container for
 many invocations, so each client is made once and shared. boto3's default session is not safe
 to use from several threads, and local mode and the tests invoke the handler from several, so
-clients come from a private session, under a lock. Endpoints are never configured here: boto3
-reads ``AWS_ENDPOINT_URL`` itself, which is how the same code talks to AWS or to an emulator.
+the process has one private session, made on first use, and clients are made from it under a
+lock (a made client is thread-safe). Endpoints are never configured here: boto3 reads
+``AWS_ENDPOINT_URL`` itself, which is how the same code talks to AWS or to an emulator.
+
+:data:`CLIENT_CONFIGS` is the one table of how each service is called (timeouts, retries);
+:func:`gluetrigger.runtime.composition.build_service` is the one caller of :func:`client`.
 """
 
 from __future__ import annotations
@@ -13,25 +17,54 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
 if TYPE_CHECKING:
-    from botocore.config import Config
+    from collections.abc import Mapping
 
-__all__ = ["client"]
+__all__ = ["CLIENT_CONFIGS", "GLUE_CONNECT_TIMEOUT_SECONDS", "GLUE_READ_TIMEOUT_SECONDS", "client"]
 
-_LOCK = threading.Lock()
-_CLIENTS: dict[str, Any] = {}
+# StartJobRun answers in well under a second; these bound how long one attempt can block.
+GLUE_CONNECT_TIMEOUT_SECONDS = 2
+GLUE_READ_TIMEOUT_SECONDS = 5
+# Retried by botocore: safe for DynamoDB's conditional writes (a retried write that had succeeded
+# reads as "in progress" and fails retryably, which redelivery resolves) and for the dead-letter
+# queue (a duplicate there is harmless; a lost dead letter is not).
+_STANDARD_RETRIES = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+
+CLIENT_CONFIGS: Mapping[str, Config] = {
+    # One attempt per call: GlueJobStarter's retry loop is the only one (see gluetrigger.runtime.glue_client).
+    "glue": Config(
+        connect_timeout=GLUE_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=GLUE_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    ),
+    "dynamodb": _STANDARD_RETRIES,  # the idempotency table
+    "sqs": _STANDARD_RETRIES,  # the dead-letter queue
+}
 
 
-def client(service: str, config: Config) -> Any:
-    """The container's client for ``service``; ``config`` applies when it is first made.
+class _Clients:
+    """The process's session and the clients made from it, guarded by one lock."""
 
-    Each service has one owner module (Glue: :mod:`gluetrigger.runtime.glue_client`, DynamoDB:
-    :mod:`gluetrigger.runtime.runner`, SQS: :mod:`gluetrigger.runtime.dead_letters`) that always passes the same
-    configuration.
-    """
-    with _LOCK:
-        made = _CLIENTS.get(service)
-        if made is None:
-            made = _CLIENTS[service] = boto3.session.Session().client(service, config=config)
-        return made
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._session: boto3.session.Session | None = None
+        self._made: dict[str, Any] = {}
+
+    def get(self, service: str) -> Any:
+        with self._lock:
+            made = self._made.get(service)
+            if made is None:
+                if self._session is None:
+                    self._session = boto3.session.Session()
+                made = self._made[service] = self._session.client(service, config=CLIENT_CONFIGS[service])
+            return made
+
+
+_CLIENTS = _Clients()
+
+
+def client(service: str) -> Any:
+    """The container's client for ``service`` (a key of :data:`CLIENT_CONFIGS`), made on first use."""
+    return _CLIENTS.get(service)

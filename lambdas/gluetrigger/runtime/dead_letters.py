@@ -12,31 +12,31 @@ the reason, trigger and origin as message attributes an operator reads next to i
 - ``gluetrigger-source``: the SQS message id it arrived in, or the event's id (a direct invocation).
 
 Reasons name triggers, variables and error codes, never argument values (job arguments may be
-sensitive), and this module adds nothing else. The SQS client comes from :mod:`gluetrigger.runtime.aws_clients`
-on the first send: dead-lettering is rare, so a cold start does not pay for it.
+sensitive), and this module adds nothing else. The SQS client is asked for on the first send
+(the composition passes :func:`gluetrigger.runtime.aws_clients.client` for it): dead-lettering is
+rare, so a cold start does not pay for it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gluetrigger.core.errors import GlueTriggerError
-from gluetrigger.runtime import aws_clients as aws
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "ATTRIBUTE_MAX_BYTES",
-    "CLIENT_CONFIG",
     "REASON_ATTRIBUTE",
     "SOURCE_ATTRIBUTE",
     "TRIGGER_ATTRIBUTE",
     "DeadLetterError",
     "DeadLetterQueue",
     "attribute_value",
-    "sqs_client",
 ]
 
 REASON_ATTRIBUTE = "gluetrigger-reason"
@@ -47,8 +47,6 @@ SOURCE_ATTRIBUTE = "gluetrigger-source"
 # message's size limit, which the original body must still fit in.
 ATTRIBUTE_MAX_BYTES = 1024
 TRUNCATED = "..."
-# A duplicate in the DLQ (a retried send that had succeeded) is harmless; a lost dead letter is not.
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
 # Characters SQS refuses in a message (attribute values included): it accepts #x9, #xA, #xD,
 # #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF. Lone surrogates (from JSON text) are refused too.
 _REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -74,10 +72,14 @@ def attribute_value(text: str, max_bytes: int = ATTRIBUTE_MAX_BYTES) -> str:
 
 
 class DeadLetterQueue:
-    """The queue at ``url``, where the handler sends the events that failed for good."""
+    """The queue at ``url``, where the handler sends the events that failed for good.
 
-    def __init__(self, url: str) -> None:
+    ``sqs`` gives the SQS client; it is called on each send, and makes the client only once.
+    """
+
+    def __init__(self, url: str, sqs: Callable[[], Any]) -> None:
         self.url = url
+        self._sqs = sqs
 
     def send(self, body: str, reason: str, trigger: str | None, source: str) -> str:
         """Send ``body`` untouched with its reason, trigger and source; the new message's id.
@@ -93,12 +95,7 @@ class DeadLetterQueue:
             if text and (value := attribute_value(text))
         }
         try:
-            response = sqs_client().send_message(QueueUrl=self.url, MessageBody=body, MessageAttributes=attributes)
+            response = self._sqs().send_message(QueueUrl=self.url, MessageBody=body, MessageAttributes=attributes)
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(f"{type(error).__name__}: {error}") from error
         return str(response["MessageId"])
-
-
-def sqs_client() -> Any:
-    """The container's SQS client, for the dead-letter queue."""
-    return aws.client("sqs", CLIENT_CONFIG)

@@ -35,8 +35,8 @@ __all__ = [
     "SERVICE_NAME_ENV",
     "TRACE_DISABLED_ENV",
     "TRACING_ENV",
-    "Settings",
-    "SettingsError",
+    "HandlerEnvironment",
+    "HandlerEnvironmentError",
 ]
 
 CONFIG_JSON_ENV = "GLUETRIGGER_CONFIG"
@@ -54,12 +54,12 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
-class SettingsError(GlueTriggerError, ValueError):
+class HandlerEnvironmentError(GlueTriggerError, ValueError):
     """The environment is unusable; the message has one line per problem."""
 
 
 @dataclass(frozen=True)
-class Settings:
+class HandlerEnvironment:
     """What the handler needs from its environment.
 
     Exactly one of ``config_json`` and ``config_file`` is set. Tracing is off unless asked for
@@ -79,8 +79,8 @@ class Settings:
     tracing: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Settings from ``env`` (default: ``os.environ``); SettingsError lists every problem."""
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerEnvironment:
+        """Read from ``env`` (default: ``os.environ``); HandlerEnvironmentError lists every problem."""
         env = os.environ if env is None else env
         problems: list[str] = []
         config_json = env.get(CONFIG_JSON_ENV) or None
@@ -96,7 +96,7 @@ class Settings:
             problems.append(f"{IDEMPOTENCY_TABLE_ENV} is required: the name of the idempotency table")
         tracing = _flag(env, TRACING_ENV, problems) and not _flag(env, TRACE_DISABLED_ENV, problems)
         if problems:
-            raise SettingsError("\n".join(problems))
+            raise HandlerEnvironmentError("\n".join(problems))
         return cls(
             idempotency_table=table,
             config_json=config_json,

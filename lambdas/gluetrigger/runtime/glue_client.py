@@ -9,6 +9,10 @@ times in-process, with jittered exponential backoff, and only while the invocati
 left for another attempt. botocore's own retries are off for Glue: with both layers retrying,
 one throttled call becomes a storm of up to 4 x 4 requests that also overruns the deadline.
 
+The starter logs nothing itself: it tells its caller of each retry (``on_retry``), and the
+caller turns that into an outcome its observers see (:mod:`gluetrigger.runtime.starting`). Its
+client, configured for one attempt per call, comes from :mod:`gluetrigger.runtime.aws_clients`.
+
 A later feature will make restarts after a crash exact: add a run-key job argument to the
 request and, when a previous attempt's outcome is unknown (a timeout after the request was
 sent), adopt the run that GetJobRuns shows with that key instead of starting another one.
@@ -19,41 +23,28 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from gluetrigger.core.errors import GlueTriggerError
-from gluetrigger.runtime import aws_clients as aws
+from gluetrigger.runtime.aws_clients import GLUE_CONNECT_TIMEOUT_SECONDS, GLUE_READ_TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    from aws_lambda_powertools import Logger
+    from collections.abc import Mapping
 
 __all__ = [
-    "CLIENT_CONFIG",
     "RETRYABLE_CODES",
     "Failure",
     "GlueJobStarter",
+    "OnRetry",
     "RetryPolicy",
     "StartJobRunError",
     "classify",
-    "glue_client",
 ]
-
-# StartJobRun answers in well under a second; these bound how long one attempt can block.
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
-# One attempt per call: the retry loop below is the only one (see the module docstring).
-CLIENT_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT_SECONDS,
-    read_timeout=READ_TIMEOUT_SECONDS,
-    retries={"mode": "standard", "total_max_attempts": 1},
-)
 
 # Error codes that say "not now" rather than "never". Glue's own: ConcurrentRunsExceededException
 # (a run of a job with MaxConcurrentRuns is still going), InternalServiceException,
@@ -93,6 +84,10 @@ class Failure:
     # False when the run was held back before reaching Glue (the idempotency store said wait):
     # such failures are not StartJobRun errors, and must not trip the StartJobRunErrors alarm.
     from_glue: bool = True
+
+
+# on_retry(failure, attempt, delay_seconds): attempt number ``attempt`` failed and is retried after the delay.
+OnRetry = Callable[[Failure, int, float], None]
 
 
 class StartJobRunError(GlueTriggerError):
@@ -138,7 +133,7 @@ class RetryPolicy:
     max_attempts: int = 4
     base_delay_seconds: float = 0.2
     max_delay_seconds: float = 2.0
-    attempt_budget_ms: int = (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) * 1000
+    attempt_budget_ms: int = (GLUE_CONNECT_TIMEOUT_SECONDS + GLUE_READ_TIMEOUT_SECONDS) * 1000
     safety_margin_ms: int = 2000
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
@@ -157,17 +152,19 @@ class RetryPolicy:
 class GlueJobStarter:
     """Starts Glue job runs through one boto3 client, retrying retryable failures within bounds."""
 
-    def __init__(self, client: Any, logger: Logger, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
         self._client = client
-        self._logger = logger
         self._policy = policy or RetryPolicy()
         self._rng = random.SystemRandom()
 
-    def start_job_run(self, request: Mapping[str, Any], remaining_ms: Callable[[], int]) -> str:
+    def start_job_run(
+        self, request: Mapping[str, Any], remaining_ms: Callable[[], int], on_retry: OnRetry | None = None
+    ) -> str:
         """The new run's JobRunId; StartJobRunError when it cannot be started in this invocation.
 
         ``request`` is StartJobRun's request in API field names; ``remaining_ms`` is the
-        invocation's ``context.get_remaining_time_in_millis``.
+        invocation's ``context.get_remaining_time_in_millis``; ``on_retry`` hears of each failed
+        attempt that is about to be retried, before the backoff.
         """
         attempt = 0
         while True:
@@ -181,23 +178,11 @@ class GlueJobStarter:
                 delay = self._policy.backoff(attempt, self._rng)
                 if not failure.retryable or not self._policy.may_retry(attempt, delay, remaining_ms()):
                     raise StartJobRunError(failure, attempt) from error
-                self._logger.warning(
-                    "StartJobRun failed, retrying",
-                    extra={
-                        "job_name": request.get("JobName"),
-                        "error_code": failure.code,
-                        "attempt": attempt,
-                        "delay_seconds": round(delay, 3),
-                    },
-                )
+                if on_retry is not None:
+                    on_retry(failure, attempt, delay)
             time.sleep(delay)
 
     def _send(self, request: Mapping[str, Any]) -> str:
         """One StartJobRun call (the seam for adopting a run after an unknown outcome)."""
         response = self._client.start_job_run(**request)
         return str(response["JobRunId"])
-
-
-def glue_client() -> Any:
-    """The container's Glue client: one attempt per call, short timeouts."""
-    return aws.client("glue", CLIENT_CONFIG)

@@ -1,7 +1,8 @@
 """The handler's CloudWatch metrics, in Embedded Metric Format (one log line, no API call).
 
-An invocation counts what it does in a :class:`Tally` and publishes it once, at the end, even
-when it fails. The counters are published every time, zeros included, so that alarms and
+An invocation's metrics are counted from its outcomes (:class:`Tally`, from the
+:class:`~gluetrigger.runtime.outcomes.InvocationEnded` that repeats them all) and published once,
+at its end, even when it fails. The counters are published every time, zeros included, so that alarms and
 dashboards see "nothing happened" as a value rather than as missing data. StartJobRunErrors has
 an ErrorCode dimension, and EMF applies one dimension set to every metric of a document, so each
 error code goes out in its own document (``single_metric``) instead of splitting the counters.
@@ -16,9 +17,25 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+from gluetrigger.runtime.outcomes import (
+    DeadLettered,
+    EventIgnored,
+    EventRejected,
+    InvocationEnded,
+    RunDuplicate,
+    RunFailed,
+    RunStarted,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from gluetrigger.runtime.outcomes import Outcome
 
 __all__ = [
     "DUPLICATES_SUPPRESSED",
@@ -30,6 +47,7 @@ __all__ = [
     "START_JOB_RUN_ERRORS",
     "MetricsPublisher",
     "Tally",
+    "Telemetry",
 ]
 
 JOB_RUNS_STARTED = "JobRunsStarted"
@@ -53,6 +71,26 @@ class Tally:
     rejected: int = 0
     dead_lettered: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # error code -> failed StartJobRuns
+
+    @classmethod
+    def of(cls, outcomes: Iterable[Outcome]) -> Tally:
+        """What these outcomes count for."""
+        tally = cls()
+        for outcome in outcomes:
+            match outcome:
+                case RunStarted():
+                    tally.started += 1
+                case RunDuplicate():
+                    tally.duplicates += 1
+                case RunFailed(failure=failure) if failure.from_glue:
+                    tally.errors[failure.code] += 1
+                case EventIgnored():
+                    tally.ignored += 1
+                case EventRejected():
+                    tally.rejected += 1
+                case DeadLettered():
+                    tally.dead_lettered += 1
+        return tally
 
     def counters(self) -> dict[str, int]:
         return {
@@ -92,3 +130,14 @@ class MetricsPublisher:
                 default_dimensions={"service": self._service},
             ) as metric:
                 metric.add_dimension(name=ERROR_CODE_DIMENSION, value=code)
+
+
+class Telemetry:
+    """The observer that publishes each invocation's metrics once, when it ends."""
+
+    def __init__(self, publisher: MetricsPublisher) -> None:
+        self._publisher = publisher
+
+    def observe(self, outcome: Outcome) -> None:
+        if isinstance(outcome, InvocationEnded):
+            self._publisher.publish(Tally.of(outcome.outcomes))

@@ -2,17 +2,20 @@
 
 The stack gives each trigger its own Lambda function, configured with ``gluetrigger compile
 --trigger NAME``; local mode builds the same thing in-process: one
-:class:`gluetrigger.handler.Service` per trigger from the same settings a function reads from
-its environment (only the trigger's compiled config, the idempotency table, the shared
-dead-letter queue), invoked exactly as ``gluetrigger.handler.handler`` invokes its container's
-Service. So an event two triggers match reaches each trigger's function once, as deployed, a
-schedule's event is owned by the function it is delivered to, and what fails for good goes to
-the DLQ at once with the reason.
+:class:`gluetrigger.runtime.service.Service` per trigger, by the handler's own composition
+(:func:`gluetrigger.runtime.composition.build_service`), from the same environment a function
+reads (only the trigger's compiled config, the idempotency table, the shared dead-letter
+queue), invoked exactly as ``gluetrigger.handler.handler`` invokes its container's Service. So
+an event two triggers match reaches each trigger's function once, as deployed, a schedule's
+event is owned by the function it is delivered to, and what fails for good goes to the DLQ at
+once with the reason.
 
 The handler's boto3 clients follow ``AWS_ENDPOINT_URL``, which :func:`activate_handler_env`
 points at the emulator, along with switches that keep Powertools from printing EMF metrics and
-from looking for X-Ray. Its JSON log lines are not printed (the console prints one readable line
-per outcome instead) unless ``log_stream`` is given, e.g. stderr for ``--verbose``.
+from looking for X-Ray. Each function is given an :class:`~gluetrigger.tooling.local.outcomes.OutcomeRecorder`
+as an extra observer, which is how local mode learns what happened to each event. The handler's
+JSON log lines are not printed (the console prints one readable line per outcome instead) unless
+``log_stream`` is given, e.g. stderr for ``--verbose``.
 """
 
 from __future__ import annotations
@@ -28,15 +31,15 @@ from gluetrigger.runtime.environment import (
     CONFIG_JSON_ENV,
     SERVICE_NAME_ENV,
     TRACE_DISABLED_ENV,
-    Settings,
+    HandlerEnvironment,
 )
 from gluetrigger.tooling.local.endpoint import activate
-from gluetrigger.tooling.local.handler_log import OutcomeReader
+from gluetrigger.tooling.local.outcomes import OutcomeRecorder
 from gluetrigger.tooling.local.provision import IDEMPOTENCY_TABLE, RESOURCE_PREFIX
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
-    from gluetrigger.handler import Service
+    from gluetrigger.runtime.service import Service
     from gluetrigger.tooling.local.endpoint import Endpoint
     from gluetrigger.tooling.local.outcomes import OutcomeLog
 
@@ -46,7 +49,7 @@ SERVICE_NAME = "gluetrigger"
 METRICS_NAMESPACE = "GlueTrigger/local"
 FUNCTION_TIMEOUT_SECONDS = 60.0
 SILENT = logging.CRITICAL + 1  # a handler level no record reaches
-# The handler's settings come from its constructor here, so stray variables meant for a
+# The handler's environment comes from its constructor here, so stray variables meant for a
 # deployed function must not leak in; these make Powertools quiet and local.
 HANDLER_ENV = {
     SERVICE_NAME_ENV: SERVICE_NAME,
@@ -70,22 +73,22 @@ class LocalFunctions:
     def __init__(
         self, config: Config, outcomes: OutcomeLog, dead_letter_queue_url: str, log_stream: TextIO | None = None
     ) -> None:
-        from gluetrigger.handler import Service
+        from gluetrigger.runtime.composition import build_service
 
         self._services: dict[str, Service] = {
-            trigger.name: Service(
-                Settings(
+            trigger.name: build_service(
+                HandlerEnvironment(
                     idempotency_table=IDEMPOTENCY_TABLE,
                     config_json=json.dumps(compile_config(config, trigger.name)),
                     dead_letter_queue_url=dead_letter_queue_url,
                     metrics_namespace=METRICS_NAMESPACE,
                     service_name=SERVICE_NAME,
-                )
+                ),
+                observers=[OutcomeRecorder(trigger.name, outcomes)],
             )
             for trigger in config.triggers
         }
-        self._reader = OutcomeReader(outcomes)
-        _capture_handler_log(self._reader, log_stream)
+        _capture_handler_log(log_stream)
 
     def invoke(self, event: dict[str, Any], trigger: str) -> Any:
         """Invoke ``trigger``'s function with ``event`` and a fresh Lambda context."""
@@ -94,16 +97,14 @@ class LocalFunctions:
         context = LocalLambdaContext(
             function_name=f"{RESOURCE_PREFIX}-{trigger}", timeout_seconds=FUNCTION_TIMEOUT_SECONDS
         )
-        with self._reader.invocation(trigger, event):
-            return self._services[trigger](event, context)
+        return self._services[trigger](event, context)
 
 
-def _capture_handler_log(reader: OutcomeReader, log_stream: TextIO | None) -> None:
-    """Read the handler's records; send its JSON lines to ``log_stream`` (or nowhere) instead of stdout.
+def _capture_handler_log(log_stream: TextIO | None) -> None:
+    """Send the handler's JSON lines to ``log_stream`` (or nowhere) instead of stdout.
 
     Powertools Logger keeps its formatter (and the keys it appends) on the logger's first
-    handler, so that handler stays in place, silenced or redirected, and the reader is added
-    after it.
+    handler, so that handler stays in place, silenced or redirected.
     """
     logger = logging.getLogger(SERVICE_NAME)
     for handler in logger.handlers:
@@ -113,4 +114,3 @@ def _capture_handler_log(reader: OutcomeReader, log_stream: TextIO | None) -> No
             handler.setLevel(SILENT)
         else:
             handler.setStream(log_stream)
-    logger.addHandler(reader)

@@ -1,10 +1,12 @@
 """What happened to each event, as local mode shows and counts it.
 
-The handler reports per run through its structured log (trigger, idempotency key, job name,
-JobRunId, outcome) and returns only ``batchItemFailures`` for an SQS batch, so outcomes are
-read from its log records (:mod:`gluetrigger.tooling.local.handler_log`). The log is also what the demo
-waits on: it blocks until the expected outcomes have arrived, with a deadline, instead of
-sleeping.
+The handler returns only ``batchItemFailures`` for an SQS batch, but tells its observers every
+outcome as a value (:mod:`gluetrigger.runtime.outcomes`); each local function is given an
+:class:`OutcomeRecorder`, which turns those into :class:`Outcome` entries of the
+:class:`OutcomeLog`: a run started, found started by an earlier delivery, or not started; an
+event ignored; a message rejected (unreadable, unmappable, or failed for good, at once to the
+DLQ when it is ``dead_lettered``); a message that raised. The log is also what the demo waits
+on: it blocks until the expected outcomes have arrived, with a deadline, instead of sleeping.
 """
 
 from __future__ import annotations
@@ -14,9 +16,24 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["KINDS", "Kind", "Outcome", "OutcomeLog"]
+from gluetrigger.core.events import InboundEvent, normalize_message
+from gluetrigger.runtime.outcomes import (
+    DeadLettered,
+    EventIgnored,
+    MessageFailed,
+    RunDuplicate,
+    RunFailed,
+    RunStarted,
+    Settlement,
+)
+
+if TYPE_CHECKING:
+    from gluetrigger.runtime import outcomes as handler
+    from gluetrigger.runtime.delivery import Delivery
+
+__all__ = ["KINDS", "Kind", "Outcome", "OutcomeLog", "OutcomeRecorder", "describe_message"]
 
 Kind = Literal["started", "duplicate", "ignored", "rejected", "error"]
 KINDS: tuple[Kind, ...] = ("started", "duplicate", "ignored", "rejected", "error")
@@ -85,3 +102,80 @@ def count(outcomes: list[Outcome]) -> dict[str, Counter[Kind]]:
             seen.add(once)
         counts.setdefault(outcome.trigger, Counter())[outcome.kind] += 1
     return counts
+
+
+def describe_message(body: str, message_id: str) -> str:
+    """What an SQS message carries, as a person reads it (``s3://bucket/key``, ``event ...``)."""
+    items = normalize_message(body, message_id)
+    described = [item.describe() for item in items if isinstance(item, InboundEvent)]
+    return ", ".join(described) or f"message {message_id}"
+
+
+class OutcomeRecorder:
+    """The observer local mode gives ``trigger``'s function: adds its outcomes to ``log``.
+
+    Every outcome names its delivery, so the recorder keeps no state, and the functions local
+    mode invokes at once from several threads can share a log.
+    """
+
+    def __init__(self, trigger: str, log: OutcomeLog) -> None:
+        self._trigger = trigger
+        self._log = log
+
+    def observe(self, outcome: handler.Outcome) -> None:
+        for entry in self._entries(outcome):
+            self._log.add(entry)
+
+    def _entries(self, outcome: handler.Outcome) -> list[Outcome]:
+        match outcome:
+            case RunStarted() | RunDuplicate() | RunFailed():
+                return [self._run(outcome)]
+            case EventIgnored(delivery=delivery, skip=skip):
+                return [self._entry(delivery, self._trigger, "ignored", skip.reason)]
+            case DeadLettered(delivery=delivery, trigger=trigger):
+                owner = trigger or self._trigger
+                reason = outcome.reason.removeprefix(f"{owner}: ")
+                return [self._entry(delivery, owner, "rejected", reason, dead_lettered=True)]
+            case Settlement(dead_lettered=None, unreadable=unreadable) if unreadable is not None:
+                return [self._entry(outcome.delivery, self._trigger, "rejected", unreadable)]
+            case Settlement(dead_lettered=None) if outcome.permanent:
+                # A run's permanent failure was shown as an error already; a rejection was not.
+                prefix = f"{self._trigger}: "
+                reasons = [reason.removeprefix(prefix) for reason in outcome.rejected_reasons]
+                return [self._entry(outcome.delivery, self._trigger, "rejected", reason) for reason in reasons]
+            case MessageFailed(delivery=delivery, error=error):
+                return [self._entry(delivery, self._trigger, "error", f"{type(error).__name__}: {error}")]
+        return []
+
+    def _run(self, outcome: handler.RunOutcome) -> Outcome:
+        delivery, run = outcome.delivery, outcome.run
+        if isinstance(outcome, RunFailed):
+            failure = outcome.failure
+            how = "retryable" if failure.retryable else "permanent"
+            reason: str | None = f"{failure.code}: {failure.message} ({how})"
+        else:
+            reason = None
+        return Outcome(
+            run.trigger.name,
+            outcome.outcome,
+            run.event.describe(),
+            job_run_id=outcome.job_run_id,
+            reason=reason,
+            message_id=delivery.message_id,
+            receive_count=delivery.receive_count,
+        )
+
+    def _entry(
+        self, delivery: Delivery, trigger: str, kind: Kind, reason: str, *, dead_lettered: bool = False
+    ) -> Outcome:
+        message_id = delivery.message_id
+        subject = describe_message(delivery.body(), message_id) if message_id else "(unknown message)"
+        return Outcome(
+            trigger,
+            kind,
+            subject,
+            reason=reason,
+            message_id=message_id,
+            receive_count=delivery.receive_count,
+            dead_lettered=dead_lettered,
+        )

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from gluetrigger.tooling.local.emulator import EmulatorProcess
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.function import LocalFunctions, activate_handler_env
-from gluetrigger.tooling.local.handler_log import describe_message
-from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog
+from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog, describe_message
 from gluetrigger.tooling.local.pollers import Consumer, QueuePoller
 from gluetrigger.tooling.local.provision import Routing, provision
 from gluetrigger.tooling.local.scheduler import Scheduler, scheduled_event, send_scheduled_event

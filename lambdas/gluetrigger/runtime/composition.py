@@ -1,0 +1,74 @@
+"""Where the handler is put together: clients, stages, observers, from the handler's environment.
+
+This is the one place that makes AWS clients (through :mod:`gluetrigger.runtime.aws_clients`)
+and chooses the parts, so every other module takes what it uses as an argument: the stages can
+be built and tested on their own, and local mode builds the very same service, adding its own
+observer. Everything here runs once per container (at Lambda's init, see
+:mod:`gluetrigger.handler`): the compiled config is parsed and validated, schemas compiled and
+the Glue and DynamoDB clients made, so an invocation only validates, plans and calls AWS; the
+dead-letter queue's client is made on its first use, since most containers never need it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from gluetrigger.core.planner import Planner
+from gluetrigger.runtime import aws_clients as aws
+from gluetrigger.runtime.dead_letters import DeadLetterQueue
+from gluetrigger.runtime.glue_client import GlueJobStarter
+from gluetrigger.runtime.inbound import InboundValidator
+from gluetrigger.runtime.logs import LogObserver
+from gluetrigger.runtime.planning import Planning
+from gluetrigger.runtime.service import Service, Stages
+from gluetrigger.runtime.settling import Settler
+from gluetrigger.runtime.starting import RunStarter
+from gluetrigger.runtime.telemetry import MetricsPublisher, Telemetry
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aws_lambda_powertools import Tracer
+
+    from gluetrigger.runtime.environment import HandlerEnvironment
+    from gluetrigger.runtime.outcomes import OutcomeObserver
+
+__all__ = ["build_service"]
+
+
+def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeObserver] = ()) -> Service:
+    """The handler's service; ``observers`` are told every outcome too, after the log and the metrics.
+
+    Raises ConfigError when the compiled config is unusable.
+    """
+    config, only = environment.load_config()
+    logger = Logger(service=environment.service_name)
+    publisher = MetricsPublisher(environment.metrics_namespace, environment.service_name)
+    stages = Stages(
+        planning=Planning(InboundValidator(), Planner(config, only)),
+        starting=RunStarter(
+            GlueJobStarter(aws.client("glue")),
+            environment.idempotency_table,
+            aws.client("dynamodb"),
+            {trigger.idempotency_ttl_seconds for trigger in config.triggers},
+        ),
+        settling=Settler(_dead_letter_queue(environment.dead_letter_queue_url), only),
+    )
+    told: list[OutcomeObserver] = [LogObserver(logger), Telemetry(publisher), *observers]
+    return Service(stages, told, logger, _tracer(environment))
+
+
+def _dead_letter_queue(url: str | None) -> DeadLetterQueue | None:
+    return DeadLetterQueue(url, functools.partial(aws.client, "sqs")) if url else None
+
+
+def _tracer(environment: HandlerEnvironment) -> Tracer | None:
+    if not environment.tracing:
+        return None
+    # Imported only when enabled: the X-Ray SDK would otherwise load on every cold start.
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=environment.service_name)

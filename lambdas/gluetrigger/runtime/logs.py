@@ -1,0 +1,133 @@
+"""The handler's structured log: each outcome as the JSON line operators read and alarm on.
+
+One line per run it attempts (``job run started``, ``job run already started by an earlier
+delivery``, ``job run not started``) with trigger, idempotency key, job name, the argument
+names (never their values: job arguments may be sensitive; ``StartJobRun request`` with the
+whole request is logged at DEBUG only), the event, the SQS message id, JobRunId and outcome;
+``StartJobRun failed, retrying`` per retried attempt; ``event ignored`` with the reason at INFO;
+per delivery that did not succeed, once: ``event dead-lettered`` (ERROR, with reason, trigger,
+message id and source), else ``event rejected`` (ERROR, an event the handler cannot read),
+``event failed permanently`` (ERROR, with its reasons) and/or ``event will be retried``
+(WARNING, with its reasons); ``dead-letter queue did not take the event: reporting it failed
+instead`` (WARNING); ``message processing failed`` (ERROR, with the traceback) for a defect.
+
+The event's id is the correlation id of the lines about its runs; each SQS message starts with
+none. Powertools' Logger adds the Lambda context to every line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gluetrigger.runtime.outcomes import (
+    DeadLettered,
+    DeadLetterRefused,
+    EventIgnored,
+    MessageFailed,
+    MessageReceived,
+    RunDuplicate,
+    RunFailed,
+    RunRequested,
+    RunRetrying,
+    RunStarted,
+    Settlement,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+
+    from gluetrigger.core.planner import PlannedRun
+    from gluetrigger.runtime.outcomes import Outcome, RunOutcome
+
+__all__ = ["LogObserver"]
+
+
+class LogObserver:
+    """Writes each outcome to the handler's Powertools logger."""
+
+    def __init__(self, logger: Logger) -> None:
+        self._logger = logger
+
+    def observe(self, outcome: Outcome) -> None:
+        match outcome:
+            case RunRequested() | RunRetrying():
+                self._attempt(outcome)
+            case RunStarted() | RunDuplicate() | RunFailed():
+                self._run(outcome)
+            case Settlement():
+                self._settled(outcome)
+            case _:
+                self._delivery(outcome)
+
+    def _attempt(self, outcome: RunRequested | RunRetrying) -> None:
+        run = outcome.run
+        if isinstance(outcome, RunRequested):
+            self._logger.set_correlation_id(run.event.event_id)
+            # Argument values may be sensitive: only an operator who turns on DEBUG sees them.
+            self._logger.debug("StartJobRun request", extra={**_run_fields(run), "request": run.request})
+            return
+        fields = {
+            "job_name": run.request.get("JobName"),
+            "error_code": outcome.failure.code,
+            "attempt": outcome.attempt,
+            "delay_seconds": round(outcome.delay_seconds, 3),
+        }
+        self._logger.warning("StartJobRun failed, retrying", extra=fields)
+
+    def _run(self, outcome: RunOutcome) -> None:
+        fields = {**_run_fields(outcome.run), "JobRunId": outcome.job_run_id, "outcome": outcome.outcome}
+        if isinstance(outcome, RunFailed):
+            failure = outcome.failure
+            details = {"error_code": failure.code, "retryable": failure.retryable, "error": failure.message}
+            self._logger.warning("job run not started", extra={**fields, **details})
+        elif isinstance(outcome, RunDuplicate):
+            self._logger.info("job run already started by an earlier delivery", extra=fields)
+        else:
+            self._logger.info("job run started", extra=fields)
+
+    def _settled(self, settlement: Settlement) -> None:
+        if settlement.dead_lettered is not None:
+            return  # logged once, as DeadLettered
+        message_id = settlement.delivery.message_id
+        if settlement.unreadable is not None:
+            self._logger.error("event rejected", extra={"reason": settlement.unreadable, "message_id": message_id})
+            return
+        permanent, retryable = settlement.permanent, settlement.retryable
+        if permanent:
+            self._logger.error("event failed permanently", extra={"reasons": permanent, "message_id": message_id})
+        if retryable:
+            self._logger.warning("event will be retried", extra={"reasons": retryable, "message_id": message_id})
+
+    def _delivery(self, outcome: Outcome) -> None:
+        match outcome:
+            case MessageReceived():
+                self._logger.set_correlation_id(None)
+            case EventIgnored(skip=skip):
+                fields = {"reason": skip.reason, "event": skip.origin, "message_id": skip.message_id}
+                self._logger.info("event ignored", extra=fields)
+            case DeadLettered(delivery=delivery):
+                fields = {
+                    "outcome": "dead-lettered",
+                    "reason": outcome.reason,
+                    "trigger": outcome.trigger,
+                    "message_id": delivery.message_id,
+                    "source": delivery.source,
+                }
+                self._logger.error("event dead-lettered", extra=fields)
+            case DeadLetterRefused(delivery=delivery, error=error):
+                message = "dead-letter queue did not take the event: reporting it failed instead"
+                self._logger.warning(message, extra={"error": error, "message_id": delivery.message_id})
+            case MessageFailed(delivery=delivery, error=error):
+                fields = {"message_id": delivery.message_id}
+                self._logger.error("message processing failed", exc_info=error, extra=fields)
+
+
+def _run_fields(run: PlannedRun) -> dict[str, Any]:
+    return {
+        "trigger": run.trigger.name,
+        "idempotency_key": run.idempotency_key,
+        "job_name": run.trigger.job.name,
+        "argument_names": sorted(run.request.get("Arguments", {})),
+        "event": run.event.describe(),
+        "message_id": run.event.message_id,
+    }

@@ -1,0 +1,273 @@
+"""What the handler does with each delivery, as values its observers are told, in order.
+
+The service plans, starts and settles; it does not log, count or report. It tells each
+:class:`OutcomeObserver` what happened instead, one frozen value at a time: an event ignored or
+rejected, a run about to be requested, retried, started, found started by an earlier delivery
+or not started, a delivery dead-lettered, and last, per delivery, its :class:`Settlement`. The
+structured log (:mod:`gluetrigger.runtime.logs`), the metrics (:mod:`gluetrigger.runtime.telemetry`)
+and local mode's console are observers, so what each reports comes from one stream and cannot
+drift apart, and local mode no longer has to read the log to learn what happened.
+
+Each value names the :class:`~gluetrigger.runtime.delivery.Delivery` it is about (the SQS message
+or the direct invocation), so an observer attributes it without any state of its own; observers
+are told from the invocation's thread, and concurrent invocations (local mode's functions, the
+tests) never interleave within one invocation's stream. Every invocation's stream ends with
+:class:`InvocationEnded`, which repeats all of it: what must be reported once per invocation (the
+metrics) is computed from that, without a counter shared between threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from gluetrigger.core.planner import PlannedRun, Rejection, Skip
+    from gluetrigger.runtime.delivery import Delivery
+    from gluetrigger.runtime.glue_client import Failure
+
+__all__ = [
+    "DeadLetterRefused",
+    "DeadLettered",
+    "EventIgnored",
+    "EventRejected",
+    "InvocationEnded",
+    "InvocationObservers",
+    "MessageFailed",
+    "MessageReceived",
+    "Outcome",
+    "OutcomeObserver",
+    "RunDuplicate",
+    "RunFailed",
+    "RunOutcome",
+    "RunRequested",
+    "RunRetrying",
+    "RunStarted",
+    "Settlement",
+    "rejection_reason",
+]
+
+
+@dataclass(frozen=True)
+class MessageReceived:
+    """An SQS message of a batch is about to be processed (nothing is known about it yet)."""
+
+    delivery: Delivery
+
+
+@dataclass(frozen=True)
+class EventIgnored:
+    """An event no trigger wants (a test event, a deletion, a key no trigger matches), and why."""
+
+    delivery: Delivery
+    skip: Skip
+
+
+@dataclass(frozen=True)
+class EventRejected:
+    """An event the handler cannot read (``trigger`` None), or that a trigger matched but cannot map.
+
+    ``reason`` is as reported: the validation error, or ``<trigger>: <why>``.
+    """
+
+    delivery: Delivery
+    reason: str
+    trigger: str | None = None
+
+
+@dataclass(frozen=True)
+class _AboutRun:
+    """About one planned run of a delivery (each delivery may plan several)."""
+
+    delivery: Delivery
+    run: PlannedRun
+
+
+@dataclass(frozen=True)
+class RunRequested(_AboutRun):
+    """A planned run is about to be started (idempotently: an earlier delivery may have started it)."""
+
+
+@dataclass(frozen=True)
+class RunRetrying(_AboutRun):
+    """StartJobRun attempt number ``attempt`` failed retryably; it is tried again after ``delay_seconds``."""
+
+    failure: Failure
+    attempt: int
+    delay_seconds: float
+
+
+@dataclass(frozen=True)
+class _RunExists(_AboutRun):
+    """The run exists in Glue, under ``job_run_id``."""
+
+    job_run_id: str
+
+
+@dataclass(frozen=True)
+class RunStarted(_RunExists):
+    """The run was started by this delivery."""
+
+    outcome: ClassVar[Literal["started"]] = "started"
+
+
+@dataclass(frozen=True)
+class RunDuplicate(_RunExists):
+    """An earlier delivery of the same event started the run: nothing was started now."""
+
+    outcome: ClassVar[Literal["duplicate"]] = "duplicate"
+
+
+@dataclass(frozen=True)
+class RunFailed(_AboutRun):
+    """The run was not started, for ``failure``'s reason (retryable or not)."""
+
+    failure: Failure
+    outcome: ClassVar[Literal["error"]] = "error"
+    job_run_id: ClassVar[None] = None
+
+
+RunOutcome = RunStarted | RunDuplicate | RunFailed
+
+
+@dataclass(frozen=True)
+class DeadLettered:
+    """The delivery failed for good and is now in the dead-letter queue, with why: it is handled."""
+
+    delivery: Delivery
+    reason: str
+    trigger: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        """Its entry in a direct invocation's response."""
+        return {"reason": self.reason, "trigger": self.trigger}
+
+
+@dataclass(frozen=True)
+class DeadLetterRefused:
+    """The dead-letter queue did not take the delivery: it is reported failed as if there were no DLQ."""
+
+    delivery: Delivery
+    error: str
+
+
+def rejection_reason(rejection: Rejection) -> str:
+    """A planner rejection as reported: ``<trigger>: <why>``, or ``<origin>: <why>`` for a malformed record."""
+    return f"{rejection.trigger or rejection.origin}: {rejection.reason}"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What became of one delivery, and so what the platform must do with it.
+
+    ``handled``: nothing left to do (everything started, or the delivery is in the DLQ); a direct
+    invocation returns, an SQS message is deleted. ``retry``: a run can be started later; the
+    delivery comes back whole (what did start is idempotent). Neither: it failed for good and is
+    not in the DLQ; a direct invocation raises PermanentEventError, an SQS message is reported
+    failed (and reaches the queue's DLQ after maxReceiveCount receives).
+    """
+
+    delivery: Delivery
+    runs: tuple[RunOutcome, ...] = ()
+    ignored: tuple[Skip, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+    unreadable: str | None = None  # why the event could not be read at all (then nothing was planned)
+    dead_lettered: DeadLettered | None = None
+
+    @property
+    def rejected_reasons(self) -> list[str]:
+        """Why the event, or a trigger, cannot take it: permanent, and never shown as a run's failure."""
+        if self.unreadable is not None:
+            return [self.unreadable]
+        return [rejection_reason(rejection) for rejection in self.rejected]
+
+    @property
+    def permanent(self) -> list[str]:
+        """Every reason that retrying cannot help with, one per line."""
+        return self.rejected_reasons + self._failures(retryable=False)
+
+    @property
+    def retryable(self) -> list[str]:
+        """Every run that a later delivery may start."""
+        return self._failures(retryable=True)
+
+    @property
+    def permanent_triggers(self) -> set[str]:
+        """The triggers that the permanent reasons name."""
+        rejected = {r.trigger for r in self.rejected if r.trigger is not None}
+        return rejected | {o.run.trigger.name for o in self._failed(retryable=False)}
+
+    @property
+    def retry(self) -> bool:
+        return bool(self._failed(retryable=True))
+
+    @property
+    def handled(self) -> bool:
+        return not self.retry and (self.dead_lettered is not None or not self.permanent)
+
+    def _failed(self, *, retryable: bool) -> list[RunFailed]:
+        return [o for o in self.runs if isinstance(o, RunFailed) and o.failure.retryable == retryable]
+
+    def _failures(self, *, retryable: bool) -> list[str]:
+        return [
+            f"{o.run.trigger.name}: {o.failure.code}: {o.failure.message}" for o in self._failed(retryable=retryable)
+        ]
+
+
+@dataclass(frozen=True)
+class MessageFailed:
+    """Processing an SQS message raised an unexpected exception: a defect; the message is retried."""
+
+    delivery: Delivery
+    error: Exception
+    handled: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class InvocationEnded:
+    """The invocation is over (returned or raised); ``outcomes`` is everything its observers were told."""
+
+    outcomes: tuple[Outcome, ...]
+
+
+Outcome = (
+    MessageReceived
+    | EventIgnored
+    | EventRejected
+    | RunRequested
+    | RunRetrying
+    | RunStarted
+    | RunDuplicate
+    | RunFailed
+    | DeadLettered
+    | DeadLetterRefused
+    | Settlement
+    | MessageFailed
+    | InvocationEnded
+)
+
+
+class OutcomeObserver(Protocol):
+    """Told every outcome of every invocation, in order, in the invocation's thread."""
+
+    def observe(self, outcome: Outcome) -> None: ...
+
+
+class InvocationObservers:
+    """One invocation's stream: tells each observer every outcome, then :class:`InvocationEnded`."""
+
+    def __init__(self, observers: Sequence[OutcomeObserver]) -> None:
+        self._observers = observers
+        self._told: list[Outcome] = []
+
+    def observe(self, outcome: Outcome) -> None:
+        self._told.append(outcome)
+        for observer in self._observers:
+            observer.observe(outcome)
+
+    def end(self) -> None:
+        ended = InvocationEnded(tuple(self._told))
+        for observer in self._observers:
+            observer.observe(ended)

@@ -1,0 +1,61 @@
+"""From what arrived to a plan: validate the payload, normalize its events, plan their runs.
+
+Validation comes first so that a payload the handler cannot read is refused with one line
+naming the field at fault (:mod:`gluetrigger.runtime.inbound`), never a traceback from deep in
+normalization; the pure core then normalizes and plans (:mod:`gluetrigger.core.planner`). An
+event the handler cannot read comes back as an :class:`~gluetrigger.runtime.outcomes.EventRejected`
+value, not an exception: refusing it is a normal outcome, settled like any other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from gluetrigger.core.errors import EventShapeError
+from gluetrigger.core.events import normalize, normalize_decoded_message
+from gluetrigger.runtime.inbound import InvalidEventError
+from gluetrigger.runtime.outcomes import EventRejected
+
+if TYPE_CHECKING:
+    from gluetrigger.core.planner import Plan, Planner
+    from gluetrigger.runtime.delivery import Delivery
+    from gluetrigger.runtime.inbound import InboundValidator
+
+__all__ = ["Planning"]
+
+
+class Planning:
+    """Every shape's schema and the function's triggers, compiled once per container."""
+
+    def __init__(self, validator: InboundValidator, planner: Planner) -> None:
+        self._validator = validator
+        self._planner = planner
+
+    def check(self, event: object, delivery: Delivery) -> str | EventRejected:
+        """The shape of a direct invocation's payload (:data:`~gluetrigger.runtime.inbound.SQS_BATCH`
+        for a batch), or why the handler cannot read it."""
+        try:
+            return self._validator.check(event)
+        except InvalidEventError as error:
+            return EventRejected(delivery, str(error))
+
+    def plan_event(self, event: object, delivery: Delivery) -> Plan | EventRejected:
+        """The plan for a direct invocation's payload, once :meth:`check` has accepted it."""
+        try:
+            items = normalize(event)
+        except EventShapeError as error:
+            return EventRejected(delivery, str(error))
+        return self._planner.plan(items)
+
+    def plan_message(self, delivery: Delivery) -> Plan | EventRejected:
+        """The plan for an SQS message's body: JSON, of a shape the handler knows."""
+        try:
+            document = json.loads(delivery.body())
+        except ValueError:
+            return EventRejected(delivery, "message body is not JSON")
+        checked = self.check(document, delivery)
+        if isinstance(checked, EventRejected):
+            return checked
+        # A message's source is its message id.
+        return self._planner.plan(normalize_decoded_message(document, delivery.source, delivery.queue_arn))

@@ -1,0 +1,121 @@
+"""One function's handler: each delivery planned, its runs started, the delivery settled, all observed.
+
+Per invocation: a direct invocation is one delivery; an SQS batch (a payload that validates as
+one: an event that does not cannot be Lambda's batch, so it is direct) is one delivery per
+message, processed in turn, each on its own: a message that fails, even with an unexpected
+exception, does not stop the others. Each delivery goes through the stages
+(:mod:`~gluetrigger.runtime.planning`, :mod:`~gluetrigger.runtime.starting`,
+:mod:`~gluetrigger.runtime.settling`) and ends in a
+:class:`~gluetrigger.runtime.outcomes.Settlement`, from which :mod:`~gluetrigger.runtime.delivery`
+makes Lambda's answer. Everything that happens on the way is told to the observers as a value.
+
+Where a later feature goes: deadlines. An SQS batch will stop starting new messages when the
+invocation's remaining time is too short to finish one, and report the rest failed
+(:meth:`Service._batch` is that loop); the starter will not begin an attempt that cannot finish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gluetrigger.runtime.delivery import Delivery, batch_response, direct_response
+from gluetrigger.runtime.inbound import SQS_BATCH
+from gluetrigger.runtime.outcomes import (
+    EventIgnored,
+    EventRejected,
+    InvocationObservers,
+    MessageFailed,
+    MessageReceived,
+    Settlement,
+    rejection_reason,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from aws_lambda_powertools import Logger, Tracer
+
+    from gluetrigger.core.planner import Plan
+    from gluetrigger.runtime.delivery import Settled
+    from gluetrigger.runtime.lambda_context import LambdaContextLike
+    from gluetrigger.runtime.outcomes import OutcomeObserver
+    from gluetrigger.runtime.planning import Planning
+    from gluetrigger.runtime.settling import Settler
+    from gluetrigger.runtime.starting import RunStarter
+
+__all__ = ["Service", "Stages"]
+
+
+@dataclass(frozen=True)
+class Stages:
+    """What a delivery goes through, in order."""
+
+    planning: Planning
+    starting: RunStarter
+    settling: Settler
+
+
+class Service:
+    """Everything the handler builds once per container, and the per-invocation logic.
+
+    Built by :func:`gluetrigger.runtime.composition.build_service`. ``logger`` is the handler's
+    Powertools logger: each invocation runs with its Lambda context injected (and, given a
+    ``tracer``, traced).
+    """
+
+    def __init__(
+        self, stages: Stages, observers: Sequence[OutcomeObserver], logger: Logger, tracer: Tracer | None = None
+    ) -> None:
+        self.logger = logger
+        self._stages = stages
+        self._observers = tuple(observers)
+        entry: Callable[[Any, Any], dict[str, Any]] = logger.inject_lambda_context(self._invoke, clear_state=True)
+        self._entry = entry if tracer is None else tracer.capture_lambda_handler(entry)
+
+    def __call__(self, event: Any, context: LambdaContextLike) -> dict[str, Any]:
+        return self._entry(event, context)
+
+    def _invoke(self, event: Any, context: LambdaContextLike) -> dict[str, Any]:
+        observer = InvocationObservers(self._observers)
+        try:
+            delivery = Delivery.invocation(event, context)
+            planning = self._stages.planning
+            checked = planning.check(event, delivery)
+            if checked == SQS_BATCH:
+                return self._batch(event["Records"], context, observer)
+            planned = checked if isinstance(checked, EventRejected) else planning.plan_event(event, delivery)
+            return direct_response(self._process(delivery, planned, context, observer))
+        finally:
+            observer.end()
+
+    def _batch(
+        self, records: Sequence[Mapping[str, Any]], context: LambdaContextLike, observer: OutcomeObserver
+    ) -> dict[str, Any]:
+        results: list[Settled] = []
+        for record in records:
+            delivery = Delivery.message(record)
+            observer.observe(MessageReceived(delivery))
+            try:
+                planned = self._stages.planning.plan_message(delivery)
+                results.append(self._process(delivery, planned, context, observer))
+            except Exception as error:  # a defect in one message must not fail the others
+                failed = MessageFailed(delivery, error)
+                observer.observe(failed)
+                results.append(failed)
+        return batch_response(results)
+
+    def _process(
+        self, delivery: Delivery, planned: Plan | EventRejected, context: LambdaContextLike, observer: OutcomeObserver
+    ) -> Settlement:
+        """Start what ``planned`` calls for and settle the delivery."""
+        if isinstance(planned, EventRejected):
+            observer.observe(planned)
+            return self._stages.settling.settle(Settlement(delivery, unreadable=planned.reason), observer)
+        for skip in planned.ignored:
+            observer.observe(EventIgnored(delivery, skip))
+        for rejection in planned.rejected:
+            observer.observe(EventRejected(delivery, rejection_reason(rejection), rejection.trigger))
+        runs = tuple(self._stages.starting.start(delivery, run, context, observer) for run in planned.runs)
+        settlement = Settlement(delivery, runs, tuple(planned.ignored), tuple(planned.rejected))
+        return self._stages.settling.settle(settlement, observer)
