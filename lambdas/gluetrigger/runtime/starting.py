@@ -42,6 +42,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
 )
 
+from gluetrigger.core.idempotency_record import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KEY_PREFIX
 from gluetrigger.runtime.glue_client import Failure, StartJobRunError
 from gluetrigger.runtime.outcomes import RunDuplicate, RunFailed, RunRequested, RunRetrying, RunStarted
 
@@ -60,10 +61,8 @@ if TYPE_CHECKING:
     # The decorated function: called with keyword arguments only, returns the (replayed) response.
     _Start = Callable[..., dict[str, Any]]
 
-__all__ = ["KEY_PREFIX", "RunStarter", "failure_of"]
+__all__ = ["RunStarter", "failure_of"]
 
-# Every idempotency record's key is "<KEY_PREFIX>#<hash of the planned run's idempotency key>".
-KEY_PREFIX = "gluetrigger"
 # Added by the response hook, never stored: tells a replayed response from a fresh one.
 _REPLAYED = "replayed"
 # Idempotency store failures that clear up by themselves: DynamoDB was unavailable, or a record
@@ -134,7 +133,9 @@ class RunStarter:
             raise_on_no_idempotency_key=True,
             response_hook=_mark_replayed,
         )
-        store = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
+        store = DynamoDBPersistenceLayer(
+            table_name=table, boto3_client=dynamodb, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE
+        )
 
         def start(
             *, idempotency_key: str, request: dict[str, Any], remaining_ms: Callable[[], int], on_retry: OnRetry
