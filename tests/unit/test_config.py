@@ -448,3 +448,37 @@ def test_valid_event_expressions_with_functions_pass() -> None:
         "--b": "${event:not_null(detail.a, detail.b, detail.c)}",
     }
     parse_config(document)
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ({"run_key_argument": "run-key"}, "sales: job.run_key_argument: must be an argument name such as"),
+        ({"run_key_argument": "--a b"}, "sales: job.run_key_argument: must be an argument name such as"),
+        ({"run_key_argument": True}, "sales: job.run_key_argument: must be an argument name such as"),
+        ({"run_key_argument": 7}, "sales: job.run_key_argument: must be an argument name such as"),
+        ({"run_key_argument": "--JOB_NAME"}, "sales: job.run_key_argument: --JOB_NAME is set by Glue itself"),
+        (
+            {"run_key_argument": "--day", "arguments": {"--day": "x"}},
+            "sales: job.run_key_argument: --day is also set in arguments",
+        ),
+        ({"arguments": {"--gluetrigger-run-key": "x"}}, "sales: job.run_key_argument: --gluetrigger-run-key is also"),
+    ],
+)
+def test_run_key_argument_rules(job: dict[str, Any], expected: str) -> None:
+    one_problem(doc(job), expected)
+
+
+def test_the_run_key_argument_defaults_renames_and_turns_off_with_a_warning() -> None:
+    assert parse_config(doc()).trigger("sales").job.run_key_argument == "--gluetrigger-run-key"
+    assert parse_config(doc({"run_key_argument": "--rk"})).trigger("sales").job.run_key_argument == "--rk"
+    off = parse_config(doc({"run_key_argument": False}))
+    assert off.trigger("sales").job.run_key_argument is None
+    [warning] = [str(w) for w in off.warnings]
+    assert warning.startswith("sales: job.run_key_argument: warning: false gives up exactly one run per event")
+
+
+def test_the_run_key_argument_is_inherited_from_defaults() -> None:
+    document = doc()
+    document["defaults"] = {"run_key_argument": "--team-run-key"}
+    assert parse_config(document).trigger("sales").job.run_key_argument == "--team-run-key"

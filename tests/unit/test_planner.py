@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from gluetrigger.core.config import parse_config
 from gluetrigger.core.events import normalize
 from gluetrigger.core.planner import Plan, Planner
+from gluetrigger.core.run_key import RUN_KEY_LENGTH, run_key
 from gluetrigger.tooling.config_file import load_config
 
 ROOT = Path(__file__).parents[2]
@@ -84,6 +85,8 @@ def test_example_s3_notification_renders_full_requests(example_config: Any) -> N
             "--input_path": "s3://landing-bucket/sales/2026-11-24/store 42 (eu).csv",
             "--day": "2026-11-24",
             "--file": "store 42 (eu).csv",
+            # Last: the run key, a digest of the idempotency key, so a lost start can be found again.
+            "--gluetrigger-run-key": run_key(sales.idempotency_key),
         },
         "Timeout": 120,
         "NotificationProperty": {"NotifyDelayAfter": 15},
@@ -115,6 +118,7 @@ def test_example_schedule_and_custom_event(example_config: Any) -> None:
                     "--enable-metrics": "true",
                     "--export_id": "exp-20261124-0007",
                     "--manifest": "s3://exports/orders/exp-20261124-0007/manifest.json",
+                    "--gluetrigger-run-key": run_key("orders-exported:a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11"),
                 },
                 "Timeout": 120,
                 "WorkerType": "G.1X",
@@ -312,21 +316,28 @@ def test_every_request_field_is_rendered_in_api_names_and_order() -> None:
         "security_configuration": "sec",
         "notify_delay_after": 5,
     }
-    request = plan_for({"triggers": [s3_trigger(job=job)]}, s3_event("k")).runs[0].request
+    run = plan_for({"triggers": [s3_trigger(job=job)]}, s3_event("k")).runs[0]
+    request = run.request
     # Items, not the dicts: equal dicts may list their members in another order.
     assert list(request.items()) == list(
         {
             "JobName": "etl",
             "JobRunQueuingEnabled": False,
             "JobRunId": "jr_00AA",
-            "Arguments": {"--k": "k"},
+            "Arguments": {"--k": "k", "--gluetrigger-run-key": run_key(run.idempotency_key)},
             "AllocatedCapacity": 10,
             "Timeout": 60,
             "SecurityConfiguration": "sec",
             "NotificationProperty": {"NotifyDelayAfter": 5},
         }.items()
     )
-    job2 = {"max_capacity": 2, "execution_class": "STANDARD", "execution_role_session_policy": policy}
+    # Without arguments and with the run key turned off, no Arguments member is sent at all.
+    job2 = {
+        "max_capacity": 2,
+        "execution_class": "STANDARD",
+        "execution_role_session_policy": policy,
+        "run_key_argument": False,
+    }
     request2 = plan_for({"triggers": [s3_trigger(job=job2)]}, s3_event("k")).runs[0].request
     assert request2 == {
         "JobName": "etl",
@@ -344,3 +355,28 @@ def test_ignored_and_rejected_items_pass_through() -> None:
     bad = Planner(parse_config({"triggers": [s3_trigger()]})).plan(normalize(batch))
     assert bad.rejected[0].trigger is None
     assert bad.rejected[0].message_id == "00000001-1111-2222-3333-444455556666"
+
+
+def test_every_run_carries_its_run_key_in_the_default_argument() -> None:
+    config = {"triggers": [s3_trigger("a"), s3_trigger("b")]}
+    first, second = plan_for(config, s3_event("k")).runs
+    assert first.run_key == run_key(first.idempotency_key)
+    assert first.request["Arguments"]["--gluetrigger-run-key"] == first.run_key
+    assert len(first.run_key) == RUN_KEY_LENGTH
+    # Two triggers, one event: two planned runs, two keys; the same event again: the same key.
+    assert second.run_key != first.run_key
+    assert plan_for(config, s3_event("k")).runs[0].run_key == first.run_key
+    assert plan_for(config, s3_event("other")).runs[0].run_key != first.run_key
+
+
+def test_the_run_key_argument_can_be_renamed_or_turned_off() -> None:
+    renamed = plan_for({"triggers": [s3_trigger(job={"run_key_argument": "--rk"})]}, s3_event("k")).runs[0]
+    assert renamed.request["Arguments"] == {"--rk": renamed.run_key}
+    off = plan_for({"triggers": [s3_trigger(job={"run_key_argument": False})]}, s3_event("k")).runs[0]
+    assert off.run_key is None
+    assert "Arguments" not in off.request
+
+
+def test_the_run_key_of_event_text_with_a_lone_surrogate_is_still_a_key() -> None:
+    assert len(run_key("t:bucket/\ud800.csv")) == RUN_KEY_LENGTH
+    assert len(run_key("t:bucket/\udc00")) == RUN_KEY_LENGTH

@@ -25,6 +25,7 @@ from gluetrigger.core.model import (
     Source,
     Trigger,
 )
+from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 from gluetrigger.core.start_job_run import FIELDS, is_int
 from gluetrigger.core.templates import Template, TemplateError, parse_template
 from gluetrigger.core.validation import check_job, check_template_variables
@@ -311,7 +312,14 @@ def _job(raw: object, label: str, problems: _Problems) -> JobSpec | None:
     if len(problems.errors) > before:
         return None
     settings = {f.name: f.read(raw[f.name]) for f in FIELDS if f.setting and raw.get(f.name) is not None}
-    return JobSpec(name=raw["name"], arguments=arguments, job_run_id=job_run_id, settings=settings)
+    run_key_argument = raw.get("run_key_argument", DEFAULT_RUN_KEY_ARGUMENT) or None
+    return JobSpec(
+        name=raw["name"],
+        arguments=arguments,
+        job_run_id=job_run_id,
+        settings=settings,
+        run_key_argument=run_key_argument,
+    )
 
 
 def _arguments(raw: object, label: str, problems: _Problems) -> dict[str, Template]:

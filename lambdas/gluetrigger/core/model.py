@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
+
 if TYPE_CHECKING:
     from gluetrigger.core.errors import Problem
     from gluetrigger.core.start_job_run import Setting
@@ -79,6 +81,8 @@ class JobSpec:
     arguments: dict[str, Template] = field(default_factory=dict)
     job_run_id: Template | None = None
     settings: dict[str, Setting] = field(default_factory=dict)
+    # The argument that carries each run's run key; None when the config turned it off.
+    run_key_argument: str | None = DEFAULT_RUN_KEY_ARGUMENT
 
     @property
     def job_type(self) -> str | None:

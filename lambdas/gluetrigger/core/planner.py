@@ -16,6 +16,7 @@ from gluetrigger.core.errors import RenderError
 from gluetrigger.core.events import Ignored, InboundEvent, Malformed
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
 from gluetrigger.core.naming import schedule_owner
+from gluetrigger.core.run_key import run_key
 from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES, arguments_size, request
 from gluetrigger.core.variables import event_variables
 
@@ -38,6 +39,8 @@ class PlannedRun:
     idempotency_key: str
     request: dict[str, Any]
     event: InboundEvent
+    # The run-key argument's value in ``request`` (gluetrigger.core.run_key); None when turned off.
+    run_key: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -163,7 +166,9 @@ def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | 
         key = f"{trigger.name}:{trigger.idempotency_key.render(resolve)}"
     else:
         key = f"{trigger.name}:{_default_key(event)}"
-    return PlannedRun(trigger=trigger, idempotency_key=key, request=build_request(trigger, resolve), event=event)
+    tag = None if trigger.job.run_key_argument is None else run_key(key)
+    request = build_request(trigger, resolve, tag)
+    return PlannedRun(trigger=trigger, idempotency_key=key, request=request, event=event, run_key=tag)
 
 
 def _default_key(event: InboundEvent) -> str:
@@ -176,11 +181,16 @@ def _default_key(event: InboundEvent) -> str:
     return event.event_id
 
 
-def build_request(trigger: Trigger, resolve: _Resolver) -> dict[str, Any]:
-    """The StartJobRun request, in API field names and order; unset fields omitted."""
+def build_request(trigger: Trigger, resolve: _Resolver, tag: str | None = None) -> dict[str, Any]:
+    """The StartJobRun request, in API field names and order; unset fields omitted.
+
+    ``tag`` is the run key, sent in the trigger's run-key argument after the job's own arguments.
+    """
     job = trigger.job
     job_run_id = None if job.job_run_id is None else job.job_run_id.render(resolve)
     arguments = {name: template.render(resolve) for name, template in job.arguments.items()}
+    if tag is not None and job.run_key_argument is not None:
+        arguments[job.run_key_argument] = tag
     size = arguments_size(arguments)
     if size > ARGUMENTS_MAX_BYTES:
         raise RenderError(

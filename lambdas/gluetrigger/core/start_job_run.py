@@ -24,6 +24,7 @@ fails instead of the validator silently refusing valid configs.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -37,6 +38,7 @@ __all__ = [
     "POLICY_MAX",
     "POLICY_MIN",
     "RESERVED_ARGUMENTS",
+    "RUN_KEY_ARGUMENT_NAME",
     "TIMEOUT_MAX",
     "WORKER_TYPES",
     "Check",
@@ -75,6 +77,9 @@ RESERVED_ARGUMENTS: frozenset[str] = frozenset({"--conf", "--debug", "--mode", "
 
 # Glue refuses a request whose Arguments exceed 260 KB (keys and values, UTF-8).
 ARGUMENTS_MAX_BYTES = 260 * 1024
+
+# The run-key argument's name (see gluetrigger.core.run_key): a plain Glue argument name.
+RUN_KEY_ARGUMENT_NAME = re.compile(r"^--[A-Za-z0-9_.-]{1,128}$")
 
 # Lengths and ranges from the StartJobRun reference and the Glue API model.
 NAME_MAX = 255
@@ -166,6 +171,19 @@ def _session_policy(value: Any) -> str | None:
     return None
 
 
+def _run_key_argument(value: Any) -> str | None:
+    if value is False:
+        return None  # off: allowed, and warned about (validation says what it gives up)
+    if not isinstance(value, str) or not RUN_KEY_ARGUMENT_NAME.match(value):
+        return (
+            "must be an argument name such as --gluetrigger-run-key "
+            "('--' and 1..128 of A-Z, a-z, 0-9, _, -, .) or false"
+        )
+    if value in RESERVED_ARGUMENTS:
+        return f"{value} is set by Glue itself and cannot be passed"
+    return None
+
+
 def _notification_property(minutes: Any) -> dict[str, Any]:
     return {"NotifyDelayAfter": minutes}
 
@@ -226,6 +244,9 @@ FIELDS: tuple[JobField, ...] = (
     # Not sent: the job's JobCommand.Name, declared so the type-specific rules can apply
     # (and local mode creates its placeholder job with it).
     JobField("job_type", None, _one_of(JOB_TYPES)),
+    # Not a request member: the argument the planner adds to every run, so that a run whose start
+    # had an unknown outcome can be found again (gluetrigger.core.run_key); false turns it off.
+    JobField("run_key_argument", None, _run_key_argument, setting=False),
 )
 
 

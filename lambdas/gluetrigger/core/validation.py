@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gluetrigger.core.model import S3Source
+from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 from gluetrigger.core.start_job_run import (
     ARGUMENTS_MAX_BYTES,
     FIELDS,
@@ -47,7 +48,26 @@ def check_job(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list
     findings += _check_capacity(job)
     findings += _check_job_type(job)
     findings += _check_arguments(arguments)
+    findings += _check_run_key_argument(job, arguments)
     return findings
+
+
+def _check_run_key_argument(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list[Finding]:
+    """The run-key argument must not clash with the job's own arguments; turning it off is warned about."""
+    field = "run_key_argument"
+    name = job.get(field, DEFAULT_RUN_KEY_ARGUMENT)
+    if name is False:
+        return [
+            (
+                field,
+                "false gives up exactly one run per event when a start's outcome is unknown (a lost response, "
+                "a timeout, a crash after StartJobRun): such a start may run the job twice",
+                True,
+            )
+        ]
+    if isinstance(name, str) and name in arguments:
+        return [(field, f"{name} is also set in arguments; the run key needs an argument of its own", False)]
+    return []
 
 
 def _check_fields(job: Mapping[str, Any]) -> list[Finding]:
