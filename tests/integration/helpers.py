@@ -6,12 +6,14 @@ import copy
 import io
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT, RUN_KEY_LENGTH
 from gluetrigger.handler import default_service, handler
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 
@@ -110,3 +112,11 @@ def captured_logs() -> Iterator[list[dict[str, Any]]]:
     finally:
         target.removeHandler(capture)
         records.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def own_arguments(arguments: dict[str, str]) -> dict[str, str]:
+    """A run's arguments less its run key, after checking that the run carries one."""
+    rest = dict(arguments)
+    key = rest.pop(DEFAULT_RUN_KEY_ARGUMENT, "")
+    assert re.fullmatch(f"[0-9a-f]{{{RUN_KEY_LENGTH}}}", key), arguments
+    return rest

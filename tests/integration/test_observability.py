@@ -35,7 +35,7 @@ def test_each_run_is_logged_with_its_outcome_and_argument_names_only(aws: Emulat
         assert line["idempotency_key"] == f"orders-exported:{event['id']}"
         assert line["job_name"] == "it-orders-load"
         assert line["JobRunId"] == first["JobRunId"]
-        assert line["argument_names"] == ["--export_id"]
+        assert line["argument_names"] == ["--export_id", "--gluetrigger-run-key"]
         assert line["correlation_id"] == event["id"]
         assert line["function_request_id"]  # the Lambda context is in every line
     assert EXPORT_ID not in json.dumps(logs)

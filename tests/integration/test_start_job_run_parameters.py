@@ -12,6 +12,8 @@ import json
 
 import pytest
 
+from gluetrigger.core.run_key import run_key
+
 from .conftest import Emulator
 from .helpers import custom_event, invoke
 
@@ -36,7 +38,12 @@ def test_every_parameter_that_goes_with_a_worker_type(aws: Emulator) -> None:
         "JobName": "it-full-request",
         "JobRunQueuingEnabled": True,
         "JobRunId": previous,
-        "Arguments": {"--source": "orders", "--trigger": "full-request"},
+        "Arguments": {
+            "--source": "orders",
+            "--trigger": "full-request",
+            # Every run carries its run key, so a start whose answer is lost can be found again.
+            "--gluetrigger-run-key": run_key(response["runs"][0]["idempotency_key"]),
+        },
         "Timeout": 30,
         "SecurityConfiguration": "it-security",
         "NotificationProperty": {"NotifyDelayAfter": 5},
@@ -67,6 +74,7 @@ def test_capacity_parameters(aws: Emulator, detail_type: str, job: str, field: s
     response = invoke(custom_event(detail_type))
 
     [sent] = [r.json() for r in aws.proxy.requests(START)]
-    assert sent == {"JobName": job, "Timeout": 60, field: value}
+    tag = run_key(response["runs"][0]["idempotency_key"])
+    assert sent == {"JobName": job, "Arguments": {"--gluetrigger-run-key": tag}, "Timeout": 60, field: value}
     run = aws.client("glue").get_job_run(JobName=job, RunId=response["runs"][0]["JobRunId"])["JobRun"]
     assert run[field] == value
