@@ -37,10 +37,14 @@ def test_read_timeout_is_retried_and_the_retry_is_told(aws: Emulator) -> None:
     aws.proxy.inject(START, Fault(drop=True, delay_seconds=1.0, times=1))
     retries: list[tuple[str, int]] = []
 
-    run_id = starter(aws).start_job_run(
-        {"JobName": "it-single-slot"},
-        remaining_ms=lambda: 60_000,
-        on_retry=lambda failure, attempt, _delay: retries.append((failure.code, attempt)),
+    run_id = (
+        starter(aws)
+        .start_job_run(
+            {"JobName": "it-single-slot"},
+            remaining_ms=lambda: 60_000,
+            on_retry=lambda failure, attempt, _delay: retries.append((failure.code, attempt)),
+        )
+        .job_run_id
     )
 
     assert aws.proxy.count(START) == 2

@@ -82,12 +82,23 @@ def test_intermittent_throttling_each_event_starts_once_or_fails_retryably(aws: 
 
 
 def test_no_retry_when_the_invocation_is_about_to_time_out(aws: Emulator) -> None:
-    aws.proxy.inject(START, Fault(400, "ThrottlingException"))
+    aws.proxy.inject(START, Fault(400, "ThrottlingException", delay_seconds=1.0))
 
     with pytest.raises(RetryableEventError):
-        invoke(custom_event("Single Slot"), timeout_seconds=5)  # an attempt may take 7 s
+        # An attempt may take 7 s plus 2 s to record it: one fits in 10 s; after the first
+        # answer, a second no longer does.
+        invoke(custom_event("Single Slot"), timeout_seconds=10)
 
     assert aws.proxy.count(START) == 1
+
+
+def test_no_attempt_begins_that_cannot_finish_before_the_deadline(aws: Emulator) -> None:
+    with pytest.raises(RetryableEventError, match="InvocationDeadline"):
+        invoke(custom_event("Single Slot"), timeout_seconds=5)
+
+    assert aws.proxy.count(START) == 0
+    assert aws.job_runs("it-single-slot") == []
+    assert aws.idempotency_records() == []  # nothing was sent: the redelivery starts afresh
 
 
 def test_connection_closed_without_an_answer_is_retried(aws: Emulator) -> None:

@@ -28,7 +28,7 @@ from gluetrigger.core.patterns import matches
 from gluetrigger.core.planner import PlannedRun, Planner, Rejection, Skip
 from gluetrigger.runtime import outcomes as handler
 from gluetrigger.runtime.delivery import Delivery
-from gluetrigger.runtime.glue_client import Failure
+from gluetrigger.runtime.failures import Failure
 from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.tooling.config_file import load_config

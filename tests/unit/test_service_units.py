@@ -30,7 +30,8 @@ from gluetrigger.runtime.delivery import (
     batch_response,
     direct_response,
 )
-from gluetrigger.runtime.glue_client import Failure, GlueJobStarter
+from gluetrigger.runtime.failures import Failure
+from gluetrigger.runtime.glue_client import GlueJobStarter
 from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.runtime.logs import LogObserver
@@ -359,7 +360,9 @@ def service_parts(monkeypatch: pytest.MonkeyPatch) -> tuple[Recorder, Stages, Lo
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     stages = Stages(
         planning=Planning(InboundValidator(), Planner(CONFIG, "sales")),
-        starting=RunStarter(GlueJobStarter(offline_client("glue")), "table", offline_client("dynamodb"), [86400]),
+        starting=RunStarter(
+            GlueJobStarter(offline_client("glue")), "table", offline_client("dynamodb"), CONFIG.triggers
+        ),
         settling=Settler(None, "sales"),
     )
     return Recorder(), stages, Logger(service=LOGGER)

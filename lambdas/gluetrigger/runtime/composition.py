@@ -53,7 +53,7 @@ def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeOb
             GlueJobStarter(aws.client("glue")),
             environment.idempotency_table,
             aws.client("dynamodb"),
-            {trigger.idempotency_ttl_seconds for trigger in config.triggers},
+            [trigger for trigger in config.triggers if only is None or trigger.name == only],
         ),
         settling=Settler(_dead_letter_queue(environment.dead_letter_queue_url), only),
     )

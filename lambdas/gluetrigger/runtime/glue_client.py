@@ -13,10 +13,12 @@ The starter logs nothing itself: it tells its caller of each retry (``on_retry``
 caller turns that into an outcome its observers see (:mod:`gluetrigger.runtime.starting`). Its
 client, configured for one attempt per call, comes from :mod:`gluetrigger.runtime.aws_clients`.
 
-A later feature will make restarts after a crash exact: add a run-key job argument to the
-request and, when a previous attempt's outcome is unknown (a timeout after the request was
-sent), adopt the run that GetJobRuns shows with that key instead of starting another one.
-:meth:`GlueJobStarter._send` is the one place that sends the request, so that is where it goes.
+Never resend a start whose outcome is unknown: every run carries its run-key argument
+(:mod:`gluetrigger.core.run_key`), and when an attempt may have reached Glue without an answer
+(a read timeout, a connection closed mid-call, a 5xx), the run is looked up by that key and
+adopted if it exists; the request goes out again only when Glue's list shows it did not start.
+Deadlines: no attempt begins unless it can finish (connect and read timeouts) with a margin
+before the invocation's end, which leaves time to record the outcome.
 """
 
 from __future__ import annotations
@@ -25,66 +27,27 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.runtime.aws_clients import GLUE_CONNECT_TIMEOUT_SECONDS, GLUE_READ_TIMEOUT_SECONDS
+from gluetrigger.runtime.failures import Failure, classify
+from gluetrigger.runtime.run_lookup import RunLookup, RunLookupError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
-    "RETRYABLE_CODES",
-    "Failure",
+    "DEADLINE_FAILURE",
     "GlueJobStarter",
     "OnRetry",
     "RetryPolicy",
+    "RunTag",
     "StartJobRunError",
-    "classify",
+    "StartOutcomeUnknownError",
+    "Started",
 ]
-
-# Error codes that say "not now" rather than "never". Glue's own: ConcurrentRunsExceededException
-# (a run of a job with MaxConcurrentRuns is still going), InternalServiceException,
-# OperationTimeoutException, ResourceNumberLimitExceededException (an account quota that frees
-# up as runs finish); the rest are the throttling and availability codes AWS services use.
-RETRYABLE_CODES = frozenset(
-    {
-        "ConcurrentRunsExceededException",
-        "InternalServiceException",
-        "OperationTimeoutException",
-        "ResourceNumberLimitExceededException",
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalError",
-    }
-)
-HTTP_TOO_MANY_REQUESTS = 429
-HTTP_SERVER_ERROR = 500
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why a StartJobRun did not start a run: the error code (a metric dimension) and its class."""
-
-    code: str
-    message: str
-    retryable: bool
-    # False when the run was held back before reaching Glue (the idempotency store said wait):
-    # such failures are not StartJobRun errors, and must not trip the StartJobRunErrors alarm.
-    from_glue: bool = True
-
 
 # on_retry(failure, attempt, delay_seconds): attempt number ``attempt`` failed and is retried after the delay.
 OnRetry = Callable[[Failure, int, float], None]
@@ -99,24 +62,17 @@ class StartJobRunError(GlueTriggerError):
         super().__init__(f"StartJobRun failed with {failure.code} after {attempts} attempt(s): {failure.message}")
 
 
-def classify(error: BaseException) -> Failure | None:
-    """The failure an exception from StartJobRun means; None when it is not an AWS call failure.
+class StartOutcomeUnknownError(StartJobRunError):
+    """The run may have started, and Glue could not be asked: never start it again without a lookup."""
 
-    Anything not listed as retryable is permanent when Glue answered with a 4xx
-    (EntityNotFoundException, InvalidInputException, AccessDeniedException, ...), and retryable
-    when it answered with a 5xx or 429 or did not answer at all (connection and read timeouts).
-    """
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = str(details.get("Code") or "Unknown")
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        retryable = code in RETRYABLE_CODES or status >= HTTP_SERVER_ERROR or status == HTTP_TOO_MANY_REQUESTS
-        return Failure(code, str(details.get("Message") or error), retryable)
-    if isinstance(error, BotocoreConnectionError | HTTPClientError):
-        return Failure(type(error).__name__, str(error), retryable=True)
-    if isinstance(error, ParamValidationError):
-        return Failure(type(error).__name__, str(error), retryable=False)
-    return None
+
+# Not even a first attempt fits in the invocation's remaining time: nothing was sent.
+DEADLINE_FAILURE = Failure(
+    "InvocationDeadline",
+    "too little time left in this invocation to start the run; a redelivery will",
+    retryable=True,
+    from_glue=False,
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +97,10 @@ class RetryPolicy:
         cap = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1))
         return rng.uniform(0, cap)
 
+    def may_attempt(self, remaining_ms: int) -> bool:
+        """Whether a whole attempt (and recording its outcome) still fits in ``remaining_ms``."""
+        return remaining_ms >= self.attempt_budget_ms + self.safety_margin_ms
+
     def may_retry(self, attempt: int, delay_seconds: float, remaining_ms: int) -> bool:
         """Whether another attempt fits after ``attempt`` attempts and a wait of ``delay_seconds``."""
         if attempt >= self.max_attempts:
@@ -149,40 +109,120 @@ class RetryPolicy:
         return remaining_ms >= needed_ms
 
 
-class GlueJobStarter:
-    """Starts Glue job runs through one boto3 client, retrying retryable failures within bounds."""
+@dataclass(frozen=True)
+class RunTag:
+    """How a planned run is found again in Glue: its job, its run-key argument and that argument's value."""
 
-    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
+    job_name: str
+    argument: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run that exists: started by this call, or ``adopted`` (an earlier attempt started it)."""
+
+    job_run_id: str
+    adopted: bool = False
+
+
+class GlueJobStarter:
+    """Starts Glue job runs through one boto3 client, retrying retryable failures within bounds.
+
+    With a :class:`RunTag`, a start whose outcome is unknown is never simply sent again: the run
+    is looked up by its run key (:class:`~gluetrigger.runtime.run_lookup.RunLookup`) and adopted
+    when found; only when Glue's list shows it did not start is the request sent again. When the
+    lookup itself cannot answer, :class:`StartOutcomeUnknownError` says so, and the caller must
+    keep the run marked as possibly started.
+    """
+
+    def __init__(self, client: Any, policy: RetryPolicy | None = None, lookup: RunLookup | None = None) -> None:
         self._client = client
         self._policy = policy or RetryPolicy()
+        self._lookup = lookup or RunLookup(client)
         self._rng = random.SystemRandom()
 
     def start_job_run(
-        self, request: Mapping[str, Any], remaining_ms: Callable[[], int], on_retry: OnRetry | None = None
-    ) -> str:
-        """The new run's JobRunId; StartJobRunError when it cannot be started in this invocation.
+        self,
+        request: Mapping[str, Any],
+        remaining_ms: Callable[[], int],
+        on_retry: OnRetry | None = None,
+        tag: RunTag | None = None,
+        earlier_attempt_since: datetime | None = None,
+    ) -> Started:
+        """The run, started now or adopted; StartJobRunError when it cannot be started in this invocation.
 
         ``request`` is StartJobRun's request in API field names; ``remaining_ms`` is the
         invocation's ``context.get_remaining_time_in_millis``; ``on_retry`` hears of each failed
-        attempt that is about to be retried, before the backoff.
+        attempt that is about to be retried, before the backoff. ``earlier_attempt_since``: an
+        earlier invocation may have started this run at or after that time (it died, or timed
+        out, before recording the outcome), so the run is looked up before anything is sent.
         """
+        if tag is not None and earlier_attempt_since is not None:
+            found = self._find(tag, earlier_attempt_since, remaining_ms, None, 0)
+            if found is not None:
+                return Started(found, adopted=True)
         attempt = 0
         while True:
             attempt += 1
+            if not self._policy.may_attempt(remaining_ms()):
+                raise StartJobRunError(DEADLINE_FAILURE, attempt - 1)
+            sent_at = datetime.now(UTC)
             try:
-                return self._send(request)
+                return Started(self._send(request))
             except Exception as error:
                 failure = classify(error)
                 if failure is None:
                     raise
-                delay = self._policy.backoff(attempt, self._rng)
-                if not failure.retryable or not self._policy.may_retry(attempt, delay, remaining_ms()):
-                    raise StartJobRunError(failure, attempt) from error
-                if on_retry is not None:
-                    on_retry(failure, attempt, delay)
+                found = self._settle_unknown(failure, tag, sent_at, remaining_ms, attempt)
+                if found is not None:
+                    return Started(found, adopted=True)
+                delay = self._backoff_or_raise(failure, attempt, remaining_ms(), error)
+            if on_retry is not None:
+                on_retry(failure, attempt, delay)
             time.sleep(delay)
 
+    def _backoff_or_raise(self, failure: Failure, attempt: int, remaining_ms: int, error: Exception) -> float:
+        delay = self._policy.backoff(attempt, self._rng)
+        if not failure.retryable or not self._policy.may_retry(attempt, delay, remaining_ms):
+            raise StartJobRunError(failure, attempt) from error
+        return delay
+
+    def _settle_unknown(
+        self, failure: Failure, tag: RunTag | None, sent_at: datetime, remaining_ms: Callable[[], int], attempt: int
+    ) -> str | None:
+        """After a failure whose outcome is unknown, the run the attempt started; None if it did not start."""
+        if not failure.outcome_unknown or tag is None:
+            return None
+        return self._find(tag, sent_at, remaining_ms, failure, attempt)
+
+    def _find(
+        self,
+        tag: RunTag,
+        since: datetime,
+        remaining_ms: Callable[[], int],
+        failure: Failure | None,
+        attempt: int,
+    ) -> str | None:
+        try:
+            found = self._lookup.find(tag.job_name, tag.argument, tag.key, since, remaining_ms)
+        except RunLookupError as error:
+            raise StartOutcomeUnknownError(_unknown(failure, str(error)), attempt) from error
+        return None if found is None else found.job_run_id
+
     def _send(self, request: Mapping[str, Any]) -> str:
-        """One StartJobRun call (the seam for adopting a run after an unknown outcome)."""
+        """One StartJobRun call: the only place a run is ever requested."""
         response = self._client.start_job_run(**request)
         return str(response["JobRunId"])
+
+
+def _unknown(failure: Failure | None, why: str) -> Failure:
+    """The failure to report when nobody can tell whether the run started."""
+    cause = "an earlier attempt did not record its outcome" if failure is None else f"{failure.code}: {failure.message}"
+    return Failure(
+        failure.code if failure is not None else "StartOutcomeUnknown",
+        f"the run may have started ({cause}) and could not be looked up ({why}); retry once the lookup can answer",
+        retryable=True,
+        from_glue=failure is not None,
+        outcome_unknown=True,
+    )

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from gluetrigger.core.planner import PlannedRun, Rejection, Skip
     from gluetrigger.runtime.delivery import Delivery
-    from gluetrigger.runtime.glue_client import Failure
+    from gluetrigger.runtime.failures import Failure
 
 __all__ = [
     "DeadLetterRefused",
@@ -108,7 +108,16 @@ class _RunExists(_AboutRun):
 
 @dataclass(frozen=True)
 class RunStarted(_RunExists):
-    """The run was started by this delivery."""
+    """The run was started by this delivery.
+
+    ``adopted``: an earlier attempt for this event started it without learning so (its answer was
+    lost, or it died first); this delivery found it by its run key instead of starting another.
+    ``record_pending``: the run exists but its idempotency record could not be completed; the
+    record stays in progress until it expires, and a later delivery would find the run again.
+    """
+
+    adopted: bool = False
+    record_pending: bool = False
 
     outcome: ClassVar[Literal["started"]] = "started"
 

@@ -1,34 +1,43 @@
-"""Start each planned run once, however many times its event is delivered.
+"""Start each planned run exactly once, however many times its event is delivered, whatever fails.
 
 S3, EventBridge, SNS, SQS and Lambda all deliver at least once, and a redelivery can arrive
 while the first delivery is still being processed. Powertools Idempotency, keyed on the planned
-run's idempotency key and stored in DynamoDB, makes StartJobRun effectively once per key: the
-first delivery writes an in-progress record, calls Glue and stores the response
-(``{"JobRunId": ...}``); a later delivery gets that stored response back and starts nothing; a
-concurrent one finds the record in progress and fails retryably, so the platform redelivers it
-once the first has finished. A failed call deletes the record (Powertools does so on any
-exception), so a failure is never remembered as a success and a redelivery tries again.
+run's idempotency key and stored in DynamoDB, makes StartJobRun once per key: the first delivery
+writes an in-progress record, calls Glue and stores the response (``{"JobRunId": ...}``); a later
+delivery gets that stored response back and starts nothing; a concurrent one finds the record in
+progress and fails retryably, so the platform redelivers it once the first has finished.
 
-Records are kept per trigger for its ``idempotency_ttl_seconds``; their keys carry a fixed
-prefix rather than the function's name, so renaming or splitting functions (or running the
-same config in local mode) never forgets which runs were started.
+Glue's StartJobRun takes no client token, so idempotency alone leaves windows where a run may
+have started without anyone knowing. Each is closed here, with the run key every run carries
+(:mod:`gluetrigger.core.run_key`) and a lookup of the job's runs before anything is sent again:
 
+- the answer is lost or late (a read timeout, a connection closed mid-call, a 5xx): the Glue
+  starter looks the run up and adopts it (:mod:`gluetrigger.runtime.glue_client`);
+- the lookup itself cannot answer: the in-progress record is kept instead of deleted (Powertools
+  deletes it on any exception; :class:`_IdempotencyStore` does not for
+  :class:`~gluetrigger.runtime.glue_client.StartOutcomeUnknownError`), so it marks the run as
+  possibly started until this invocation's deadline;
+- the function died, or timed out, between StartJobRun and recording the result: its in-progress
+  record expires at its deadline and the redelivery's write replaces it. That write asks DynamoDB
+  for the item it replaced (``ReturnValues=ALL_OLD``); when it was in progress, an earlier attempt
+  may have started the run, so it is looked up before anything is sent;
+- the run started but recording it failed: the run is reported started (the delivery is done),
+  the record is completed once more, and if that fails too, it stays in progress and expires into
+  the previous case.
+
+Records are keyed per trigger (``gluetrigger#<trigger>#<hash>``), so each function's role can be
+limited to its own trigger's records, and kept for the trigger's ``idempotency_ttl_seconds``.
 Each start ends as a value, :class:`~gluetrigger.runtime.outcomes.RunStarted`,
 :class:`~gluetrigger.runtime.outcomes.RunDuplicate` or :class:`~gluetrigger.runtime.outcomes.RunFailed`,
 which the starter tells its observer, after :class:`~gluetrigger.runtime.outcomes.RunRequested`
 and any :class:`~gluetrigger.runtime.outcomes.RunRetrying`.
-
-Where a later feature goes: when StartJobRun's outcome is unknown (a connection error or read
-timeout after the request was sent, an in-progress record that expired, a response that could
-not be saved), a run may have started although the call failed. :func:`failure_of` is the one
-place that decides what a failed start means, so that is where such an outcome will be told
-apart, and :meth:`RunStarter.start` where the run will then be looked up (GetJobRuns, by a
-run-key argument) and adopted instead of reported failed; the Glue starter's one send point is
-:meth:`gluetrigger.runtime.glue_client.GlueJobStarter._send`.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -41,9 +50,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyInconsistentStateError,
     IdempotencyPersistenceLayerError,
 )
+from botocore.exceptions import BotoCoreError, ClientError
 
-from gluetrigger.core.idempotency_record import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KEY_PREFIX
-from gluetrigger.runtime.glue_client import Failure, StartJobRunError
+from gluetrigger.core.idempotency_record import (
+    EXPIRY_ATTRIBUTE,
+    IN_PROGRESS,
+    IN_PROGRESS_EXPIRY_ATTRIBUTE,
+    KEY_ATTRIBUTE,
+    STATUS_ATTRIBUTE,
+    record_key_prefix,
+)
+from gluetrigger.runtime.failures import Failure
+from gluetrigger.runtime.glue_client import RunTag, StartJobRunError, StartOutcomeUnknownError
 from gluetrigger.runtime.outcomes import RunDuplicate, RunFailed, RunRequested, RunRetrying, RunStarted
 
 if TYPE_CHECKING:
@@ -52,17 +70,21 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from gluetrigger.core.model import Trigger
     from gluetrigger.core.planner import PlannedRun
     from gluetrigger.runtime.delivery import Delivery
-    from gluetrigger.runtime.glue_client import GlueJobStarter, OnRetry
+    from gluetrigger.runtime.glue_client import GlueJobStarter, OnRetry, Started
     from gluetrigger.runtime.lambda_context import LambdaContextLike
     from gluetrigger.runtime.outcomes import OutcomeObserver, RunOutcome
 
     # The decorated function: called with keyword arguments only, returns the (replayed) response.
     _Start = Callable[..., dict[str, Any]]
 
-__all__ = ["RunStarter", "failure_of"]
+__all__ = ["MAX_FUNCTION_TIMEOUT", "RunStarter", "failure_of"]
 
+# Lambda's longest timeout: an invocation whose in-progress record expired at its deadline began
+# at most this long before it, and so did the StartJobRun it may have sent.
+MAX_FUNCTION_TIMEOUT = timedelta(minutes=15)
 # Added by the response hook, never stored: tells a replayed response from a fresh one.
 _REPLAYED = "replayed"
 # Idempotency store failures that clear up by themselves: DynamoDB was unavailable, or a record
@@ -85,12 +107,63 @@ def failure_of(error: Exception) -> Failure | None:
     return None
 
 
-class RunStarter:
-    """Starts planned runs idempotently: one idempotency configuration per record expiry."""
+class _IdempotencyStore(DynamoDBPersistenceLayer):
+    """Powertools' DynamoDB layer that keeps the in-progress record when a start's outcome is unknown."""
 
-    def __init__(self, glue: GlueJobStarter, table: str, dynamodb: Any, ttls: Iterable[int]) -> None:
+    def delete_record(self, data: dict[str, Any], exception: Exception) -> None:
+        if isinstance(exception, StartOutcomeUnknownError):
+            return  # the run may exist: the record must say so until this invocation's deadline
+        super().delete_record(data, exception)
+
+
+class _ReplacedRecords:
+    """What each in-progress write replaced, per thread: asked of DynamoDB with the write itself.
+
+    Registered on the DynamoDB client's events, so that Powertools' own conditional PutItem also
+    returns the item it overwrote (``ReturnValues=ALL_OLD``: no extra call); read back by the
+    start that the write was for, in the same thread.
+    """
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._local = threading.local()
+        events = dynamodb.meta.events
+        events.register("before-parameter-build.dynamodb.PutItem", self._ask_for_old_item)
+        events.register("after-call.dynamodb.PutItem", self._keep_old_item)
+
+    def take_in_progress_deadline(self) -> datetime | None:
+        """The deadline of the in-progress record the last write of this thread replaced, if any."""
+        old: dict[str, Any] | None = getattr(self._local, "old", None)
+        self._local.old = None
+        if not old or old.get(STATUS_ATTRIBUTE, {}).get("S") != IN_PROGRESS:
+            return None
+        millis = old.get(IN_PROGRESS_EXPIRY_ATTRIBUTE, {}).get("N")
+        return datetime.now(UTC) if millis is None else datetime.fromtimestamp(int(millis) / 1000, UTC)
+
+    @staticmethod
+    def _ask_for_old_item(params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnValues", "ALL_OLD")
+
+    def _keep_old_item(self, parsed: dict[str, Any], **_: Any) -> None:
+        self._local.old = parsed.get("Attributes")
+
+
+@dataclass(frozen=True)
+class _TriggerStart:
+    """One trigger's idempotent start: its Powertools configuration, store and decorated function."""
+
+    config: IdempotencyConfig
+    store: _IdempotencyStore
+    start: _Start
+
+
+class RunStarter:
+    """Starts planned runs idempotently and exactly once: one idempotent start per trigger."""
+
+    def __init__(self, glue: GlueJobStarter, table: str, dynamodb: Any, triggers: Iterable[Trigger]) -> None:
         self._glue = glue
-        self._starts = {ttl: self._idempotent_start(table, dynamodb, ttl) for ttl in set(ttls)}
+        self._replaced = _ReplacedRecords(dynamodb)
+        self._started = threading.local()
+        self._starts = {t.name: self._idempotent_start(table, dynamodb, t) for t in triggers}
 
     def start(
         self, delivery: Delivery, run: PlannedRun, context: LambdaContextLike, observer: OutcomeObserver
@@ -106,51 +179,88 @@ class RunStarter:
         return outcome
 
     def _start(self, delivery: Delivery, run: PlannedRun, context: LambdaContextLike, on_retry: OnRetry) -> RunOutcome:
-        config, start = self._starts[run.trigger.idempotency_ttl_seconds]
+        trigger = self._starts[run.trigger.name]
         # The in-progress record expires with this invocation, so a delivery that times out
         # mid-call does not block its redelivery (Powertools issues #1745 and #4759).
-        config.register_lambda_context(cast("LambdaContext", context))
+        trigger.config.register_lambda_context(cast("LambdaContext", context))
+        self._started.value = None
         try:
-            response = start(
+            response = trigger.start(
                 idempotency_key=run.idempotency_key,
-                request=run.request,
+                run=run,
                 remaining_ms=context.get_remaining_time_in_millis,
                 on_retry=on_retry,
             )
         except Exception as error:
-            failure = failure_of(error)
-            if failure is None:
-                raise
-            return RunFailed(delivery, run, failure)
+            return self._failed(trigger, delivery, run, error)
         if response.get(_REPLAYED):
             return RunDuplicate(delivery, run, str(response["JobRunId"]))
-        return RunStarted(delivery, run, str(response["JobRunId"]))
+        started: Started = self._started.value
+        return RunStarted(delivery, run, started.job_run_id, adopted=started.adopted)
 
-    def _idempotent_start(self, table: str, dynamodb: Any, ttl: int) -> tuple[IdempotencyConfig, _Start]:
+    def _failed(self, trigger: _TriggerStart, delivery: Delivery, run: PlannedRun, error: Exception) -> RunOutcome:
+        started: Started | None = self._started.value
+        if started is not None and isinstance(error, IdempotencyPersistenceLayerError):
+            # The run exists; only recording it failed. Never report it failed: that would start it again.
+            pending = not _complete(trigger.store, run, started)
+            return RunStarted(delivery, run, started.job_run_id, adopted=started.adopted, record_pending=pending)
+        failure = failure_of(error)
+        if failure is None:
+            raise error
+        return RunFailed(delivery, run, failure)
+
+    def _idempotent_start(self, table: str, dynamodb: Any, trigger: Trigger) -> _TriggerStart:
         config = IdempotencyConfig(
-            expires_after_seconds=ttl,
+            expires_after_seconds=trigger.idempotency_ttl_seconds,
             # An empty key must fail, never silently skip idempotency (Powertools' default).
             raise_on_no_idempotency_key=True,
             response_hook=_mark_replayed,
         )
-        store = DynamoDBPersistenceLayer(
+        store = _IdempotencyStore(
             table_name=table, boto3_client=dynamodb, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE
         )
 
         def start(
-            *, idempotency_key: str, request: dict[str, Any], remaining_ms: Callable[[], int], on_retry: OnRetry
+            *, idempotency_key: str, run: PlannedRun, remaining_ms: Callable[[], int], on_retry: OnRetry
         ) -> dict[str, Any]:
             # idempotency_key is not used here: Powertools hashes it into the record's key.
-            return {"JobRunId": self._glue.start_job_run(request, remaining_ms, on_retry)}
+            started = self._glue.start_job_run(
+                run.request, remaining_ms, on_retry, _tag(run), self._earlier_attempt_since()
+            )
+            self._started.value = started
+            return {"JobRunId": started.job_run_id}
 
         idempotent_start = idempotent_function(
             start,
             data_keyword_argument="idempotency_key",
             persistence_store=store,
             config=config,
-            key_prefix=KEY_PREFIX,
+            key_prefix=record_key_prefix(trigger.name),
         )
-        return config, cast("_Start", idempotent_start)
+        return _TriggerStart(config, store, cast("_Start", idempotent_start))
+
+    def _earlier_attempt_since(self) -> datetime | None:
+        """When this start replaced an expired in-progress record: the earliest its run can have started."""
+        deadline = self._replaced.take_in_progress_deadline()
+        return None if deadline is None else deadline - MAX_FUNCTION_TIMEOUT
+
+
+def _tag(run: PlannedRun) -> RunTag | None:
+    argument = run.trigger.job.run_key_argument
+    if argument is None or run.run_key is None:
+        return None
+    return RunTag(run.trigger.job.name, argument, run.run_key)
+
+
+def _complete(store: _IdempotencyStore, run: PlannedRun, started: Started) -> bool:
+    """Record a started run whose first recording failed; whether the record is now complete."""
+    try:
+        # The payload Powertools hashed into the record's key is the idempotency key itself (a str,
+        # whatever save_success's annotation says): the same data finds the same record.
+        store.save_success(data=cast("Any", run.idempotency_key), result={"JobRunId": started.job_run_id})
+    except (BotoCoreError, ClientError):
+        return False
+    return True
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
