@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gluetrigger.core.run_key import run_key
 from gluetrigger.runtime.composition import build_service
 from gluetrigger.runtime.environment import HandlerEnvironment
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
@@ -32,7 +33,9 @@ def test_each_run_is_logged_with_its_outcome_and_argument_names_only(aws: Emulat
     assert [(line["level"], line["outcome"]) for line in runs] == [("INFO", "started"), ("INFO", "duplicate")]
     for line in runs:
         assert line["trigger"] == "orders-exported"
-        assert line["idempotency_key"] == f"orders-exported:{event['id']}"
+        # The run key identifies the run; the idempotency key is a value (DEBUG only).
+        assert line["run_key"] == run_key(f"orders-exported:{event['id']}")
+        assert "idempotency_key" not in line
         assert line["job_name"] == "it-orders-load"
         assert line["JobRunId"] == first["JobRunId"]
         assert line["argument_names"] == ["--export_id", "--gluetrigger-run-key"]
@@ -52,6 +55,8 @@ def test_argument_values_appear_only_at_debug(aws: Emulator) -> None:
         logger.setLevel(level)
 
     assert {line["level"] for line in logs if EXPORT_ID in json.dumps(line)} == {"DEBUG"}
+    [request] = [line for line in logs if line["message"] == "StartJobRun request"]
+    assert request["idempotency_key"].startswith("orders-exported:")
 
 
 def test_metrics_count_what_each_invocation_did(aws: Emulator, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,9 +1,15 @@
 """The handler's structured log: each outcome as the JSON line operators read and alarm on.
 
-One line per run it attempts (``job run started``, ``job run already started by an earlier
-delivery``, ``job run not started``) with trigger, idempotency key, job name, the argument
-names (never their values: job arguments may be sensitive; ``StartJobRun request`` with the
-whole request is logged at DEBUG only), the event, the SQS message id, JobRunId and outcome;
+What is logged follows one rule: identifiers an operator needs (trigger, job name, JobRunId, run
+key, the event as ``s3://bucket/key`` or ``event <id> (<detail-type>)``, SQS message id, error
+codes, argument names) at INFO and above; values (argument values, the idempotency key, which a
+trigger's own ``idempotency_key`` template may fill with event data) only at DEBUG, in
+``StartJobRun request``.
+
+One line per run it attempts (``job run started``, with ``adopted`` when an earlier attempt had
+started it, ``job run already started by an earlier delivery``, ``job run not started``) with
+trigger, run key, job name, the argument names, the event, the SQS message id, JobRunId and
+outcome; ``idempotency record not completed`` (WARNING) when a started run could not be recorded;
 ``StartJobRun failed, retrying`` per retried attempt; ``event ignored`` with the reason at INFO;
 per delivery that did not succeed, once: ``event dead-lettered`` (ERROR, with reason, trigger,
 message id and source), else ``event rejected`` (ERROR, an event the handler cannot read),
@@ -64,7 +70,8 @@ class LogObserver:
         if isinstance(outcome, RunRequested):
             self._logger.set_correlation_id(run.event.event_id)
             # Argument values may be sensitive: only an operator who turns on DEBUG sees them.
-            self._logger.debug("StartJobRun request", extra={**_run_fields(run), "request": run.request})
+            values = {"idempotency_key": run.idempotency_key, "request": run.request}
+            self._logger.debug("StartJobRun request", extra={**_run_fields(run), **values})
             return
         fields = {
             "job_name": run.request.get("JobName"),
@@ -83,7 +90,16 @@ class LogObserver:
         elif isinstance(outcome, RunDuplicate):
             self._logger.info("job run already started by an earlier delivery", extra=fields)
         else:
-            self._logger.info("job run started", extra=fields)
+            self._started(outcome, fields)
+
+    def _started(self, outcome: RunStarted, fields: dict[str, Any]) -> None:
+        if outcome.adopted:
+            # An earlier attempt started it and never learned so; this delivery found it by its run key.
+            fields["adopted"] = True
+        self._logger.info("job run started", extra=fields)
+        if outcome.record_pending:
+            message = "idempotency record not completed: it expires in progress, and a redelivery finds the run"
+            self._logger.warning(message, extra=fields)
 
     def _settled(self, settlement: Settlement) -> None:
         if settlement.dead_lettered is not None:
@@ -123,9 +139,10 @@ class LogObserver:
 
 
 def _run_fields(run: PlannedRun) -> dict[str, Any]:
+    """What identifies a run, never a value: the idempotency key may hold event data (DEBUG only)."""
     return {
         "trigger": run.trigger.name,
-        "idempotency_key": run.idempotency_key,
+        "run_key": run.run_key,
         "job_name": run.trigger.job.name,
         "argument_names": sorted(run.request.get("Arguments", {})),
         "event": run.event.describe(),
