@@ -15,7 +15,7 @@ import pytest
 
 from gluetrigger.handler import PermanentEventError, RetryableEventError
 from gluetrigger.runtime.composition import build_service
-from gluetrigger.runtime.environment import DEAD_LETTER_QUEUE_URL_ENV, HandlerEnvironment
+from gluetrigger.runtime.environment import DEAD_LETTER_QUEUE_URL_ENV, MAX_RECEIVE_COUNT_ENV, HandlerEnvironment
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.runtime.service import Service
 
@@ -235,3 +235,43 @@ def test_when_the_dlq_does_not_take_the_event_it_fails_as_without_one(
     warning = next(line for line in logs if line["level"] == "WARNING")
     assert "NonExistentQueue" in warning["error"]
     assert counter(capsys.readouterr().out, "EventsDeadLettered") == 0
+
+
+def on_receive(batch: dict[str, Any], count: int) -> dict[str, Any]:
+    for record in batch["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = str(count)
+    return batch
+
+
+def test_a_message_still_failing_on_its_last_receive_goes_to_the_dlq_with_its_reason(
+    aws: Emulator, dlq: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(MAX_RECEIVE_COUNT_ENV, "5")
+    service = dead_lettering(monkeypatch, dlq)
+    aws.proxy.inject(START, Fault(400, "ThrottlingException"))
+
+    before_last = service(on_receive(sqs_batch(custom_event("Single Slot")), 4), LocalLambdaContext())
+    last = on_receive(sqs_batch(custom_event("Single Slot")), 5)
+    response = service(last, LocalLambdaContext())
+
+    assert len(failed_ids(before_last)) == 1  # retried while receives remain
+    assert failed_ids(response) == []  # handled: SQS must not move it there again, without a reason
+    [letter] = dead_letters(aws, dlq)
+    assert letter["body"] == last["Records"][0]["body"]
+    reason = letter["attributes"]["gluetrigger-reason"]
+    assert reason.startswith("given up after 5 receives: single-slot: ThrottlingException: ")
+    assert letter["attributes"]["gluetrigger-trigger"] == "single-slot"
+    assert letter["attributes"]["gluetrigger-receive-count"] == "5"
+    assert aws.job_runs("it-single-slot") == []
+    assert counter(capsys.readouterr().out, "EventsDeadLettered") == 1
+
+
+def test_without_the_queues_receive_limit_the_handler_leaves_the_last_receive_to_sqs(
+    aws: Emulator, dlq: str, service: Service
+) -> None:
+    aws.proxy.inject(START, Fault(400, "ThrottlingException"))
+
+    response = service(on_receive(sqs_batch(custom_event("Single Slot")), 50), LocalLambdaContext())
+
+    assert len(failed_ids(response)) == 1
+    assert dead_letters(aws, dlq) == []

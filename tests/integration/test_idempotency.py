@@ -92,11 +92,12 @@ def test_record_expires_after_the_triggers_ttl(aws: Emulator) -> None:
     assert expiries[1] == pytest.approx(86400, abs=30)
 
 
-def test_record_keys_carry_the_service_prefix_not_the_function_name(aws: Emulator) -> None:
+def test_record_keys_carry_the_service_prefix_and_trigger_not_the_function_name(aws: Emulator) -> None:
     invoke(custom_event("Single Slot"))
 
     [record] = aws.idempotency_records()
-    assert record["id"]["S"].startswith("gluetrigger#")
+    # Per trigger, so each function's role can be limited to its own trigger's records.
+    assert record["id"]["S"].startswith("gluetrigger#single-slot#")
     assert record["data"]["S"].startswith('{"JobRunId": "jr_')
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -389,17 +390,7 @@ def test_a_defect_in_one_message_fails_that_message_only_and_is_logged_with_its_
     recorder, stages, logger = service_parts
     service = Service(stages, [LogObserver(logger), recorder, FailsOnRequest()], logger)
     bodies = [example("s3-test-event"), "{not json", example("s3-notification"), example("s3-object-removed")]
-    batch = {
-        "Records": [
-            {
-                "messageId": f"m{n}",
-                "body": body,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-            }
-            for n, body in enumerate(bodies)
-        ]
-    }
+    batch = sqs_records(*bodies)
 
     response = service(batch, LocalLambdaContext())
 
@@ -515,3 +506,56 @@ def test_a_settlement_to_retry_logs_its_permanent_and_retryable_reasons_apart(
         ("ERROR", "event failed permanently", ["sales: variable ${day} is missing"]),
         ("WARNING", "event will be retried", ["sales: ThrottlingException: ThrottlingException says no"]),
     ]
+
+
+def sqs_records(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "body": body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_a_batch_takes_on_no_message_it_cannot_finish_before_the_deadline(
+    service_parts: tuple[Recorder, Stages, Logger], logs: Callable[[], list[dict[str, Any]]]
+) -> None:
+    recorder, stages, logger = service_parts
+    service = Service(stages, [LogObserver(logger), recorder], logger)
+    # 5 s left: an attempt may take 7 s and its recording 2 s more. The offline clients would
+    # fail any call: none is made.
+    response = service(
+        sqs_records(example("s3-notification"), example("s3-notification")), LocalLambdaContext(timeout_seconds=5)
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]}
+    assert [type(o).__name__ for o in recorder.told] == ["MessageDeferred", "MessageDeferred", "InvocationEnded"]
+    assert [line["message_id"] for line in logs() if line["message"].startswith("message left for redelivery")] == [
+        "m0",
+        "m1",
+    ]
+
+
+def test_a_defect_on_the_last_receive_goes_to_the_dlq_with_the_exception_as_reason(
+    message: Delivery, sqs: Stubber
+) -> None:
+    settler = Settler(dead_letter_queue(sqs), "sales", max_receive_count=3)
+    last = replace(message, receive_count=3)
+    sqs.add_response("send_message", {"MessageId": "dlq-1"})
+
+    settled = settler.settle_failure(MessageFailed(last, KeyError("eventSourceARN")), Recorder())
+
+    assert settled.handled
+    assert settled.dead_lettered is not None
+    assert (
+        settled.dead_lettered.reason
+        == "given up after 3 receives: message processing failed: KeyError: 'eventSourceARN'"
+    )
+    assert not settler.settle_failure(
+        MessageFailed(replace(message, receive_count=2), KeyError("x")), Recorder()
+    ).handled

@@ -55,7 +55,7 @@ def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeOb
             aws.client("dynamodb"),
             [trigger for trigger in config.triggers if only is None or trigger.name == only],
         ),
-        settling=Settler(_dead_letter_queue(environment.dead_letter_queue_url), only),
+        settling=Settler(_dead_letter_queue(environment.dead_letter_queue_url), only, environment.max_receive_count),
     )
     told: list[OutcomeObserver] = [LogObserver(logger), Telemetry(publisher), *observers]
     return Service(stages, told, logger, _tracer(environment))

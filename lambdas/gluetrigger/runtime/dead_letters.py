@@ -9,7 +9,9 @@ the reason, trigger and origin as message attributes an operator reads next to i
 
 - ``gluetrigger-reason``: why, one line (see :func:`attribute_value` for the bound);
 - ``gluetrigger-trigger``: the trigger it failed for, when known;
-- ``gluetrigger-source``: the SQS message id it arrived in, or the event's id (a direct invocation).
+- ``gluetrigger-source``: the SQS message id it arrived in, or the event's id (a direct invocation);
+- ``gluetrigger-receive-count`` (Number): for a message given up on at its queue's maxReceiveCount,
+  how often SQS had delivered it.
 
 Reasons name triggers, variables and error codes, never argument values (job arguments may be
 sensitive), and this module adds nothing else. The SQS client is asked for on the first send
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTRIBUTE_MAX_BYTES",
     "REASON_ATTRIBUTE",
+    "RECEIVE_COUNT_ATTRIBUTE",
     "SOURCE_ATTRIBUTE",
     "TRIGGER_ATTRIBUTE",
     "DeadLetterError",
@@ -42,6 +45,7 @@ __all__ = [
 REASON_ATTRIBUTE = "gluetrigger-reason"
 TRIGGER_ATTRIBUTE = "gluetrigger-trigger"
 SOURCE_ATTRIBUTE = "gluetrigger-source"
+RECEIVE_COUNT_ATTRIBUTE = "gluetrigger-receive-count"
 # Each attribute value is kept to this many UTF-8 bytes: more than any reason the planner or Glue
 # gives (a few hundred bytes), few enough to read on one line, and attributes count towards the
 # message's size limit, which the original body must still fit in.
@@ -81,7 +85,7 @@ class DeadLetterQueue:
         self.url = url
         self._sqs = sqs
 
-    def send(self, body: str, reason: str, trigger: str | None, source: str) -> str:
+    def send(self, body: str, reason: str, trigger: str | None, source: str, receive_count: int | None = None) -> str:
         """Send ``body`` untouched with its reason, trigger and source; the new message's id.
 
         An attribute whose value is empty or unknown is left out (SQS refuses empty values).
@@ -94,6 +98,9 @@ class DeadLetterQueue:
             for name, text in given.items()
             if text and (value := attribute_value(text))
         }
+        if receive_count is not None:
+            # How often SQS had delivered it when the handler gave up on it.
+            attributes[RECEIVE_COUNT_ATTRIBUTE] = {"DataType": "Number", "StringValue": str(receive_count)}
         try:
             response = self._sqs().send_message(QueueUrl=self.url, MessageBody=body, MessageAttributes=attributes)
         except (BotoCoreError, ClientError) as error:

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_SERVICE_NAME",
     "IDEMPOTENCY_TABLE_ENV",
+    "MAX_RECEIVE_COUNT_ENV",
     "METRICS_NAMESPACE_ENV",
     "SERVICE_NAME_ENV",
     "TRACE_DISABLED_ENV",
@@ -43,6 +44,9 @@ CONFIG_JSON_ENV = "GLUETRIGGER_CONFIG"
 CONFIG_FILE_ENV = "GLUETRIGGER_CONFIG_FILE"
 IDEMPOTENCY_TABLE_ENV = "GLUETRIGGER_IDEMPOTENCY_TABLE"
 DEAD_LETTER_QUEUE_URL_ENV = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
+# The trigger queue's maxReceiveCount: on that receive the handler moves a still-failing message
+# to the DLQ itself, with its reason, instead of letting SQS move it there without one.
+MAX_RECEIVE_COUNT_ENV = "GLUETRIGGER_MAX_RECEIVE_COUNT"
 TRACING_ENV = "GLUETRIGGER_TRACING"
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
 METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
@@ -50,6 +54,8 @@ SERVICE_NAME_ENV = "POWERTOOLS_SERVICE_NAME"
 DEFAULT_METRICS_NAMESPACE = "GlueTrigger"
 DEFAULT_SERVICE_NAME = "gluetrigger"
 
+# SQS's limit on a redrive policy's maxReceiveCount.
+MAX_RECEIVE_COUNT_LIMIT = 1000
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -68,6 +74,8 @@ class HandlerEnvironment:
     ``dead_letter_queue_url`` (``GLUETRIGGER_DEAD_LETTER_QUEUE_URL``) a permanently failing event
     is reported failed and reaches a DLQ only through the platform (maxReceiveCount, or the
     asynchronous on-failure destination); with it, the handler sends it there at once, with why.
+    ``max_receive_count`` (``GLUETRIGGER_MAX_RECEIVE_COUNT``, the queue's maxReceiveCount): on a
+    message's last receive, a failure that would be retried goes to the DLQ with its reason too.
     """
 
     idempotency_table: str
@@ -77,6 +85,7 @@ class HandlerEnvironment:
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     service_name: str = DEFAULT_SERVICE_NAME
     tracing: bool = False
+    max_receive_count: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerEnvironment:
@@ -95,6 +104,7 @@ class HandlerEnvironment:
         if not table:
             problems.append(f"{IDEMPOTENCY_TABLE_ENV} is required: the name of the idempotency table")
         tracing = _flag(env, TRACING_ENV, problems) and not _flag(env, TRACE_DISABLED_ENV, problems)
+        max_receive_count = _count(env, MAX_RECEIVE_COUNT_ENV, problems)
         if problems:
             raise HandlerEnvironmentError("\n".join(problems))
         return cls(
@@ -105,6 +115,7 @@ class HandlerEnvironment:
             metrics_namespace=env.get(METRICS_NAMESPACE_ENV) or DEFAULT_METRICS_NAMESPACE,
             service_name=env.get(SERVICE_NAME_ENV) or DEFAULT_SERVICE_NAME,
             tracing=tracing,
+            max_receive_count=max_receive_count,
         )
 
     def load_config(self) -> tuple[Config, str | None]:
@@ -124,6 +135,16 @@ class HandlerEnvironment:
                 [Problem(CONFIG_LABEL, source, f"not the JSON `gluetrigger compile` prints: {exc}")]
             ) from None
         return parse_compiled(document)
+
+
+def _count(env: Mapping[str, str], name: str, problems: list[str]) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_RECEIVE_COUNT_LIMIT:
+        problems.append(f"{name} must be a whole number from 1 to {MAX_RECEIVE_COUNT_LIMIT}, got {value!r}")
+        return None
+    return int(value)
 
 
 def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:

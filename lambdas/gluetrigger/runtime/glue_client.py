@@ -142,6 +142,10 @@ class GlueJobStarter:
         self._lookup = lookup or RunLookup(client)
         self._rng = random.SystemRandom()
 
+    def may_attempt(self, remaining_ms: int) -> bool:
+        """Whether one whole attempt, and recording its outcome, fits in ``remaining_ms``."""
+        return self._policy.may_attempt(remaining_ms)
+
     def start_job_run(
         self,
         request: Mapping[str, Any],

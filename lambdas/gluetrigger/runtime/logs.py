@@ -29,6 +29,7 @@ from gluetrigger.runtime.outcomes import (
     DeadLettered,
     DeadLetterRefused,
     EventIgnored,
+    MessageDeferred,
     MessageFailed,
     MessageReceived,
     RunDuplicate,
@@ -133,6 +134,9 @@ class LogObserver:
             case DeadLetterRefused(delivery=delivery, error=error):
                 message = "dead-letter queue did not take the event: reporting it failed instead"
                 self._logger.warning(message, extra={"error": error, "message_id": delivery.message_id})
+            case MessageDeferred(delivery=delivery):
+                message = "message left for redelivery: too little time left in this invocation to start its runs"
+                self._logger.info(message, extra={"message_id": delivery.message_id})
             case MessageFailed(delivery=delivery, error=error):
                 fields = {"message_id": delivery.message_id}
                 self._logger.error("message processing failed", exc_info=error, extra=fields)

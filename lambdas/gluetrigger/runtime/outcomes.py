@@ -35,6 +35,7 @@ __all__ = [
     "EventRejected",
     "InvocationEnded",
     "InvocationObservers",
+    "MessageDeferred",
     "MessageFailed",
     "MessageReceived",
     "Outcome",
@@ -214,7 +215,8 @@ class Settlement:
 
     @property
     def handled(self) -> bool:
-        return not self.retry and (self.dead_lettered is not None or not self.permanent)
+        """In the DLQ (also a retryable failure given up on at its last receive), or nothing failed."""
+        return self.dead_lettered is not None or (not self.retry and not self.permanent)
 
     def _failed(self, *, retryable: bool) -> list[RunFailed]:
         return [o for o in self.runs if isinstance(o, RunFailed) and o.failure.retryable == retryable]
@@ -227,10 +229,29 @@ class Settlement:
 
 @dataclass(frozen=True)
 class MessageFailed:
-    """Processing an SQS message raised an unexpected exception: a defect; the message is retried."""
+    """Processing an SQS message raised an unexpected exception: a defect; the message is retried.
+
+    On its last receive it goes to the DLQ with the exception as its reason instead.
+    """
 
     delivery: Delivery
     error: Exception
+    dead_lettered: DeadLettered | None = None
+
+    @property
+    def reason(self) -> str:
+        return f"message processing failed: {type(self.error).__name__}: {self.error}"
+
+    @property
+    def handled(self) -> bool:
+        return self.dead_lettered is not None
+
+
+@dataclass(frozen=True)
+class MessageDeferred:
+    """An SQS message left unprocessed for its redelivery: too little of the invocation's time was left."""
+
+    delivery: Delivery
     handled: ClassVar[bool] = False
 
 
@@ -254,6 +275,7 @@ Outcome = (
     | DeadLetterRefused
     | Settlement
     | MessageFailed
+    | MessageDeferred
     | InvocationEnded
 )
 

@@ -9,9 +9,10 @@ exception, does not stop the others. Each delivery goes through the stages
 :class:`~gluetrigger.runtime.outcomes.Settlement`, from which :mod:`~gluetrigger.runtime.delivery`
 makes Lambda's answer. Everything that happens on the way is told to the observers as a value.
 
-Where a later feature goes: deadlines. An SQS batch will stop starting new messages when the
-invocation's remaining time is too short to finish one, and report the rest failed
-(:meth:`Service._batch` is that loop); the starter will not begin an attempt that cannot finish.
+Deadlines: an SQS batch stops taking on new messages once the invocation's remaining time is
+too short for a StartJobRun attempt and its recording; the rest are left for redelivery
+(:class:`~gluetrigger.runtime.outcomes.MessageDeferred`), never half processed when Lambda's
+timeout strikes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gluetrigger.runtime.outcomes import (
     EventIgnored,
     EventRejected,
     InvocationObservers,
+    MessageDeferred,
     MessageFailed,
     MessageReceived,
     Settlement,
@@ -95,15 +97,23 @@ class Service:
         results: list[Settled] = []
         for record in records:
             delivery = Delivery.message(record)
+            if not self._stages.starting.has_time(context.get_remaining_time_in_millis()):
+                deferred = MessageDeferred(delivery)
+                observer.observe(deferred)
+                results.append(deferred)
+                continue
             observer.observe(MessageReceived(delivery))
-            try:
-                planned = self._stages.planning.plan_message(delivery)
-                results.append(self._process(delivery, planned, context, observer))
-            except Exception as error:  # a defect in one message must not fail the others
-                failed = MessageFailed(delivery, error)
-                observer.observe(failed)
-                results.append(failed)
+            results.append(self._message(delivery, context, observer))
         return batch_response(results)
+
+    def _message(self, delivery: Delivery, context: LambdaContextLike, observer: OutcomeObserver) -> Settled:
+        try:
+            planned = self._stages.planning.plan_message(delivery)
+            return self._process(delivery, planned, context, observer)
+        except Exception as error:  # a defect in one message must not fail the others
+            failed = MessageFailed(delivery, error)
+            observer.observe(failed)
+            return self._stages.settling.settle_failure(failed, observer)
 
     def _process(
         self, delivery: Delivery, planned: Plan | EventRejected, context: LambdaContextLike, observer: OutcomeObserver

@@ -6,6 +6,10 @@ it, a StartJobRun that Glue refuses for good) would fail the same way on every d
 dead-letter queue it is sent there at once, body untouched, with the reason
 (:mod:`gluetrigger.runtime.dead_letters`), and is then handled; without one, or when the DLQ does
 not take it, it is reported failed and reaches a DLQ through the platform in the end.
+
+A message that would be retried on its queue's last receive (its ApproximateReceiveCount has
+reached the queue's maxReceiveCount) is not left to SQS either, which would move it to the DLQ
+without a reason: the handler sends it there itself, with its reasons and receive count.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gluetrigger.runtime.dead_letters import DeadLetterError
-from gluetrigger.runtime.outcomes import DeadLettered, DeadLetterRefused
+from gluetrigger.runtime.outcomes import DeadLettered, DeadLetterRefused, RunFailed
 
 if TYPE_CHECKING:
     from gluetrigger.runtime.dead_letters import DeadLetterQueue
-    from gluetrigger.runtime.outcomes import OutcomeObserver, Settlement
+    from gluetrigger.runtime.delivery import Delivery
+    from gluetrigger.runtime.outcomes import MessageFailed, OutcomeObserver, Settlement
 
 __all__ = ["Settler", "should_dead_letter"]
 
@@ -29,29 +34,66 @@ def should_dead_letter(settlement: Settlement) -> bool:
 
 
 class Settler:
-    """Settles each delivery; ``owner`` is the trigger the function serves (None: all of the config's)."""
+    """Settles each delivery; ``owner`` is the trigger the function serves (None: all of the config's).
 
-    def __init__(self, dead_letters: DeadLetterQueue | None, owner: str | None) -> None:
+    ``max_receive_count`` is the trigger queue's maxReceiveCount (None: unknown, SQS decides).
+    """
+
+    def __init__(
+        self, dead_letters: DeadLetterQueue | None, owner: str | None, max_receive_count: int | None = None
+    ) -> None:
         self._dead_letters = dead_letters
         self._owner = owner
+        self._max_receive_count = max_receive_count
 
     def settle(self, settlement: Settlement, observer: OutcomeObserver) -> Settlement:
         """``settlement``, dead-lettered when it should be and the DLQ takes it; told to ``observer``."""
-        if self._dead_letters is not None and should_dead_letter(settlement):
-            settlement = self._dead_letter(self._dead_letters, settlement, observer)
+        dead = self._dead_letter_if_due(settlement, observer)
+        if dead is not None:
+            settlement = replace(settlement, dead_lettered=dead)
         observer.observe(settlement)
         return settlement
 
-    def _dead_letter(self, queue: DeadLetterQueue, settlement: Settlement, observer: OutcomeObserver) -> Settlement:
+    def _dead_letter_if_due(self, settlement: Settlement, observer: OutcomeObserver) -> DeadLettered | None:
+        """Failed only permanently, or still failing on its last receive: into the DLQ, with why."""
         delivery = settlement.delivery
-        reason = "; ".join(settlement.permanent)
+        if should_dead_letter(settlement):
+            reason = "; ".join(settlement.permanent)
+            return self._dead_letter(delivery, reason, settlement.permanent_triggers, observer)
+        if settlement.retry and self.last_receive(delivery):
+            reason = self._given_up(delivery, settlement.retryable + settlement.permanent)
+            triggers = {outcome.run.trigger.name for outcome in settlement.runs if isinstance(outcome, RunFailed)}
+            return self._dead_letter(delivery, reason, triggers, observer)
+        return None
+
+    def settle_failure(self, failed: MessageFailed, observer: OutcomeObserver) -> MessageFailed:
+        """A message whose processing raised: dead-lettered on its last receive, else retried."""
+        if not self.last_receive(failed.delivery):
+            return failed
+        reason = self._given_up(failed.delivery, [failed.reason])
+        return replace(failed, dead_lettered=self._dead_letter(failed.delivery, reason, set(), observer))
+
+    def last_receive(self, delivery: Delivery) -> bool:
+        """Whether SQS will not deliver this message again, but move it to the DLQ, if it fails now."""
+        count, limit = delivery.receive_count, self._max_receive_count
+        return count is not None and limit is not None and count >= limit
+
+    def _given_up(self, delivery: Delivery, reasons: list[str]) -> str:
+        return f"given up after {delivery.receive_count} receives: " + "; ".join(reasons)
+
+    def _dead_letter(
+        self, delivery: Delivery, reason: str, triggers: set[str], observer: OutcomeObserver
+    ) -> DeadLettered | None:
+        """Send ``delivery`` to the DLQ with ``reason``; what the DLQ took, None when it did not (or none)."""
+        if self._dead_letters is None:
+            return None
         # Whom it belongs to: the triggers its reasons name, else the one this function serves.
-        trigger = ", ".join(sorted(settlement.permanent_triggers)) or self._owner
+        trigger = ", ".join(sorted(triggers)) or self._owner
         try:
-            queue.send(delivery.body(), reason, trigger, delivery.source)
+            self._dead_letters.send(delivery.body(), reason, trigger, delivery.source, delivery.receive_count)
         except DeadLetterError as error:
             observer.observe(DeadLetterRefused(delivery, str(error)))
-            return settlement
+            return None
         dead = DeadLettered(delivery, reason, trigger)
         observer.observe(dead)
-        return replace(settlement, dead_lettered=dead)
+        return dead

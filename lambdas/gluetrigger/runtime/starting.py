@@ -165,6 +165,10 @@ class RunStarter:
         self._started = threading.local()
         self._starts = {t.name: self._idempotent_start(table, dynamodb, t) for t in triggers}
 
+    def has_time(self, remaining_ms: int) -> bool:
+        """Whether a start could still finish, and be recorded, within ``remaining_ms``."""
+        return self._glue.may_attempt(remaining_ms)
+
     def start(
         self, delivery: Delivery, run: PlannedRun, context: LambdaContextLike, observer: OutcomeObserver
     ) -> RunOutcome:
