@@ -11,20 +11,23 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jsii
 from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from gluetrigger.core.config import compile_config
 from gluetrigger.core.errors import ConfigError, Problem
+from gluetrigger.core.idempotency_record import leading_key_pattern
 from gluetrigger.core.model import Config, Trigger
 from gluetrigger.runtime.environment import (
     CONFIG_JSON_ENV,
     DEAD_LETTER_QUEUE_URL_ENV,
     IDEMPOTENCY_TABLE_ENV,
+    MAX_RECEIVE_COUNT_ENV,
     METRICS_NAMESPACE_ENV,
     SERVICE_NAME_ENV,
     TRACE_DISABLED_ENV,
@@ -65,6 +68,8 @@ TABLE_NAME_MAX = 255
 # 64 leaves room for longer regions and partitions.
 QUEUE_URL_MAX = len("https://") + 64 + len("/123456789012/") + 80
 TOKEN_MAX_BYTES = {IDEMPOTENCY_TABLE_ENV: TABLE_NAME_MAX, DEAD_LETTER_QUEUE_URL_ENV: QUEUE_URL_MAX}
+# Start the trigger's job, and list its runs to find one again by its run key.
+GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns"]
 # What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Characters IAM would read as a wildcard or a policy variable inside a resource ARN.
@@ -137,23 +142,25 @@ class TriggerFunction(Construct):
             # retries a bounded number of times, then sends to the DLQ with the error for an operator.
             retry_attempts=settings.retry_attempts,
             max_event_age=settings.max_event_age,
-            on_failure=destinations.SqsDestination(deployment.state.dlq),
+            on_failure=_SendOnlyDestination(deployment.state.dlq),
         )
 
     def _grant(self, role: iam.Role, state: SharedState) -> None:
-        """Start this trigger's job, and nothing else; use the idempotency table; dead-letter."""
+        """Start this trigger's job and find its runs again, and nothing else; its own records; dead-letter."""
+        job_arn = Stack.of(self).format_arn(service="glue", resource="job", resource_name=self.trigger.job.name)
+        # GetJobRuns: a start whose outcome is unknown is looked up by its run key, never resent blindly.
+        role.add_to_principal_policy(iam.PolicyStatement(actions=GLUE_ACTIONS, resources=[job_arn]))
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["glue:StartJobRun"],
-                resources=[
-                    Stack.of(self).format_arn(service="glue", resource="job", resource_name=self.trigger.job.name)
-                ],
+                actions=list(IDEMPOTENCY_ACTIONS),
+                resources=[state.table.table_arn],
+                # Only this trigger's idempotency records (their keys start with its name).
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [leading_key_pattern(self.trigger.name)]}
+                },
             )
         )
-        state.table.grant(role, *IDEMPOTENCY_ACTIONS)
-        # The handler's own dead letters. The on-failure destination (_function) already grants this
-        # (with GetQueueAttributes and GetQueueUrl); stated for the handler, it merges into that
-        # statement (@aws-cdk/aws-iam:minimizePolicies), so the policy holds it once.
+        # The handler's own dead letters and Lambda's on-failure destination: SendMessage, nothing more.
         state.dlq.grant(role, "sqs:SendMessage")
 
     def _acknowledge(self, settings: DeploySettings, role: iam.Role) -> None:
@@ -173,6 +180,23 @@ class TriggerFunction(Construct):
             )
 
 
+@jsii.implements(lambda_.IDestination)
+class _SendOnlyDestination:
+    """An asynchronous invocation's on-failure destination that grants only sqs:SendMessage.
+
+    The CDK's SqsDestination grants GetQueueAttributes and GetQueueUrl too, which neither Lambda
+    nor the handler uses; the function's own grant (TriggerFunction._grant) covers the send.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
+    ) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+
+
 def _environment(trigger: Trigger, config: Config, deployment: Deployment) -> dict[str, str]:
     """The handler's environment: ``trigger``'s compiled config and where the shared resources are."""
     settings, state = deployment.settings, deployment.state
@@ -188,6 +212,8 @@ def _environment(trigger: Trigger, config: Config, deployment: Deployment) -> di
         TRACING_ENV: "true" if settings.tracing else "false",
         TRACE_DISABLED_ENV: "false" if settings.tracing else "true",
         "POWERTOOLS_LOG_LEVEL": settings.log_level,
+        # The trigger queue's maxReceiveCount: on the last receive the handler dead-letters with the reason.
+        MAX_RECEIVE_COUNT_ENV: str(settings.max_receive_count),
     }
 
 

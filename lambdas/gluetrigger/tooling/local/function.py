@@ -35,7 +35,7 @@ from gluetrigger.runtime.environment import (
 )
 from gluetrigger.tooling.local.endpoint import activate
 from gluetrigger.tooling.local.outcomes import OutcomeRecorder
-from gluetrigger.tooling.local.provision import IDEMPOTENCY_TABLE, RESOURCE_PREFIX
+from gluetrigger.tooling.local.provision import IDEMPOTENCY_TABLE, MAX_RECEIVE_COUNT, RESOURCE_PREFIX
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
@@ -83,6 +83,8 @@ class LocalFunctions:
                     dead_letter_queue_url=dead_letter_queue_url,
                     metrics_namespace=METRICS_NAMESPACE,
                     service_name=SERVICE_NAME,
+                    # As the stack sets it: on a message's last receive, the handler dead-letters it with why.
+                    max_receive_count=MAX_RECEIVE_COUNT,
                 ),
                 observers=[OutcomeRecorder(trigger.name, outcomes)],
             )
