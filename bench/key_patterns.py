@@ -195,7 +195,8 @@ def main() -> int:
         for length in SIZES:
             stopped = any(cell.startswith((">", "-")) for cell in cells)
             cells.append("-" if stopped else _cell(slowest(pattern, length)))
-        print(f"| `{pattern}` | {_verdict(pattern)} | {' / '.join(cells)} |", flush=True)
+        shown = pattern.replace("|", "\\|")  # a bar ends a Markdown table cell, even in code
+        print(f"| `{shown}` | {_verdict(pattern)} | {' / '.join(cells)} |", flush=True)
     return 0
 
 
