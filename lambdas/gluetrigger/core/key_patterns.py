@@ -19,7 +19,7 @@ Weber & Seidl; Weideman et al., "Analyzing matching time behavior of backtrackin
 expression matchers by using ambiguity of NFA", 2016). ``re.search`` tries every start position,
 which is one more loop (over any character) in front, unless the pattern starts with ``^`` or
 ``\A``. ``d <= 2`` is accepted: about 1e6 steps, milliseconds, on a 1,024-character key, where
-``d = 3`` already takes about a second (``bench/key_patterns.py`` measures both).
+``d = 3`` already takes from a third of a second to seconds (``bench/key_patterns.py`` measures).
 
 Characters are a finite alphabet: every ASCII character, every character the pattern names, and
 for the rest of Unicode one abstract character per interval between named characters and per
@@ -28,7 +28,9 @@ may refuse a pattern that is in fact fast, never the other way round: lookaround
 their body at every step that tries them; atomic groups and possessive quantifiers are analysed
 as if they could backtrack; a bounded repetition ``{m,n}`` whose body can match one text in two
 ways is refused even when the count is small; non-ASCII letters that match case-insensitively are
-assumed to match every case-insensitive letter of the pattern.
+assumed to match every case-insensitive letter of the pattern. What the bound leaves out is a
+constant: ambiguous parts written out by hand, with no repetition (``(?:ab|.b)(?:ab|.b)...``),
+multiply the work by a factor that the 256-character limit on the pattern keeps finite.
 """
 
 from __future__ import annotations
