@@ -250,6 +250,11 @@ def _s3_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> S3Sou
                 pattern = re.compile(key_pattern)
             except re.error as exc:
                 problems.add(label, "source.key_pattern", f"does not compile: {exc}")
+            else:
+                from gluetrigger.core.key_patterns import key_pattern_cost
+
+                for message in key_pattern_cost(key_pattern).problems:  # a pattern that could stall the function
+                    problems.add(label, "source.key_pattern", message)
     create = raw.get("create", False)
     if not isinstance(create, bool):
         problems.add(label, "source.create", "must be true or false")
