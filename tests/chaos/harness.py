@@ -149,6 +149,7 @@ class Figures:
             f"chaos: seed={self.seed} events={self.events} deliveries={self.deliveries} faults={self.faults}"
             f" kills={self.kills} timeouts={self.timeouts} runs={j.runs} duplicates={j.duplicates} lost={j.lost}"
             f" dlq={j.dlq} dlq_without_reason={j.dlq_without_reason} ignored={j.ignored}"
+            f" dead_lettered_starts={j.dead_lettered_starts}"
             f" runs_without_run_key={j.runs_without_run_key} crashes={self.crashes}"
             f" drained={'yes' if self.drained else 'no'} seconds={round(self.seconds)}"
         )

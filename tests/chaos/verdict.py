@@ -5,7 +5,8 @@ silently"): one run, ignored with a reason, or in the dead-letter queue with a r
 ending counts depends on what the event was built to be:
 
 - a "start" event: exactly one run; or, if the chaos kept it from starting until the handler gave
-  up on it, no run and a DLQ message with a reason (an operator can redrive it);
+  up on it, no run and a DLQ message with a reason (an operator can redrive it). Such events are
+  counted apart: a handler that gave up too easily would show there;
 - an "ignore" event: no run, and an "event ignored" log line naming it (the line holds the reason);
 - a "dlq" event: no run, and a DLQ message carrying it with a non-empty ``gluetrigger-reason``.
 
@@ -32,6 +33,7 @@ RUN_KEY_ARGUMENT = "--gluetrigger-run-key"
 # The per-event list a failed run prints is cut here: the first few tell a developer where to look.
 MAX_PROBLEMS = 20
 RUN_ID_SHOWN = 15  # characters of a JobRunId ("jr_" and 64 hex digits) a problem line shows
+KEYLESS_SHOWN = 5  # runs without a run key named in the problem line about them
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Judgement:
     duplicates: int
     lost: int
     ignored: int
+    dead_lettered_starts: int  # start events that ended in the DLQ with a reason instead of running
     dlq: int
     dlq_without_reason: int
     runs_without_run_key: int
@@ -85,44 +88,58 @@ class Judgement:
 
 def judge(events: list[ChaosEvent], observed: Observed) -> Judgement:
     """Compare each event's expected ending with what ``observed`` shows."""
-    by_marker = {e.marker: e for e in events if e.marker is not None}
-    runs: dict[int, list[Run]] = defaultdict(list)
     problems: list[str] = []
-    for run in observed.runs:
-        owner = by_marker.get(run.marker) if run.marker is not None else None
-        if owner is None:
-            problems.append(f"run {run.job_run_id} names no event of this run ({run.marker!r})")
-        else:
-            runs[owner.number].append(run)
-    known = {e.event_id: e for e in events}
-    letters: dict[int, list[DeadLetter]] = defaultdict(list)
-    for letter in observed.dead_letters:
-        owner = known.get(letter.event_id) if letter.event_id is not None else None
-        if owner is None:
-            problems.append(f"a DLQ message carries no event of this run (reason: {letter.reason!r})")
-        else:
-            letters[owner.number].append(letter)
-    duplicates = lost = ignored = 0
+    runs, letters = _by_event(events, observed, problems)
+    duplicates = lost = ignored = dead_lettered_starts = 0
     for event in events:
         mine, dead = runs[event.number], letters[event.number]
         ending = _ending(event, mine, dead, event.event_id in observed.ignored)
         duplicates += len(mine) > 1
         lost += ending is not None and len(mine) <= 1
         ignored += event.expect == "ignore" and ending is None
+        dead_lettered_starts += event.expect == "start" and ending is None and not mine
         complaints = _complaints(ending, mine, dead)
         if complaints:
             problems.append(f"{event.describe()}: {'; '.join(complaints)}")
-    with_keys = [r for r in observed.runs if r.run_key is not None]
+    keyless = [r for r in observed.runs if r.run_key is None]
+    if keyless and len(keyless) < len(observed.runs):
+        shown = ", ".join(r.describe() for r in keyless[:KEYLESS_SHOWN])
+        problems.append(f"{len(keyless)} run(s) carry no run key while the others do: {shown}")
     return Judgement(
         runs=len(observed.runs),
         duplicates=duplicates,
         lost=lost,
         ignored=ignored,
+        dead_lettered_starts=dead_lettered_starts,
         dlq=len(observed.dead_letters),
         dlq_without_reason=sum(not letter.reason for letter in observed.dead_letters),
-        runs_without_run_key=len(observed.runs) - len(with_keys),
+        runs_without_run_key=len(keyless),
         problems=problems,
     )
+
+
+def _by_event(
+    events: list[ChaosEvent], observed: Observed, problems: list[str]
+) -> tuple[dict[int, list[Run]], dict[int, list[DeadLetter]]]:
+    """Runs (by the marker they carry) and DLQ messages (by the event id in them) per event number.
+
+    What belongs to no event is a problem of its own: the suite made every event there is.
+    """
+    by_marker = {e.marker: e.number for e in events if e.marker is not None}
+    by_id = {e.event_id: e.number for e in events}
+    runs: dict[int, list[Run]] = defaultdict(list)
+    letters: dict[int, list[DeadLetter]] = defaultdict(list)
+    for run in observed.runs:
+        if run.marker in by_marker:
+            runs[by_marker[run.marker]].append(run)
+        else:
+            problems.append(f"run {run.job_run_id} names no event of this run ({run.marker!r})")
+    for letter in observed.dead_letters:
+        if letter.event_id in by_id:
+            letters[by_id[letter.event_id]].append(letter)
+        else:
+            problems.append(f"a DLQ message carries no event of this run (reason: {letter.reason!r})")
+    return runs, letters
 
 
 def _ending(event: ChaosEvent, runs: list[Run], letters: list[DeadLetter], logged_ignored: bool) -> str | None:

@@ -37,7 +37,7 @@ def test_a_start_event_dead_lettered_with_a_reason_has_ended() -> None:
     verdict = judge([event(1)], Observed(dead_letters=[DeadLetter("id-1", "chaos-files: gave up")]))
 
     assert verdict.passed
-    assert verdict.problems == []
+    assert (verdict.dead_lettered_starts, verdict.problems) == (1, [])
 
 
 def test_a_started_event_is_fine_but_a_dlq_message_of_it_without_reason_still_fails_the_run() -> None:
@@ -77,6 +77,7 @@ def test_run_keys_are_counted_and_must_agree_within_an_event() -> None:
     verdict = judge([event(1), event(2)], Observed(runs=runs))
 
     assert verdict.runs_without_run_key == 1
+    assert verdict.problems[1] == "1 run(s) carry no run key while the others do: jr_c"
     assert verdict.problems[0].endswith(
         "2 runs: jr_a (run key k1), jr_b (run key k2); its runs carry 2 different run keys"
     )
