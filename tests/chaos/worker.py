@@ -1,10 +1,10 @@
 """One Lambda execution environment fed by one SQS queue, run as a process the chaos suite can kill.
 
 It does what Lambda's SQS event source mapping and runtime do for a deployed trigger: build the
-service once (the init phase), then loop (local mode's :class:`QueuePoller`): receive up to ten
-messages straight from the emulator (the event source mapping is AWS's side, never faulted),
-invoke the real handler with the SQS event Lambda would pass and a context whose clock runs from
-now, and delete the messages the response does not list in ``batchItemFailures``. The handler's
+service once (the init phase), then loop: receive up to ten messages straight from the emulator
+(the event source mapping is AWS's side, never faulted), invoke the real handler with the SQS
+event Lambda would pass (local mode's :func:`sqs_event`) and a context whose clock runs from now,
+and delete the messages the response does not list in ``batchItemFailures``. The handler's
 own AWS calls go through ``AWS_ENDPOINT_URL``, this worker's fault proxy, which may kill the
 process mid-call.
 
@@ -21,11 +21,11 @@ batch in the queue. The process exits when its parent closes its stdin (or dies)
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +33,17 @@ import boto3
 
 from gluetrigger.handler import default_service, handler
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
-from gluetrigger.tooling.local.pollers import QueuePoller
-from gluetrigger.tooling.local.provision import Queue
+from gluetrigger.tooling.local.pollers import failed_message_ids, sqs_event
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
 __all__ = ["TIMED_OUT_EXIT_CODE", "main"]
 
 # How a worker ends when an invocation reaches its deadline, so the suite tells timeouts from kills.
 TIMED_OUT_EXIT_CODE = 75
+BATCH_SIZE = 10  # the stack's event source mapping batch size (its default)
+RECEIVE_WAIT_SECONDS = 1  # a short long poll: an idle worker notices the end of its lifetime soon
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -52,20 +53,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     threading.Thread(target=_exit_at_end_of_input, name="orphan-watch", daemon=True).start()
     default_service()  # Lambda's init phase: the environment is read and the clients made once
     sqs = boto3.session.Session().client("sqs", region_name=args.region, endpoint_url=args.endpoint_url)
-    halt = threading.Event()
-    poller = QueuePoller(
-        args.function_name,
-        Queue(url=args.queue_url, arn=args.queue_arn),
-        sqs,
-        functools.partial(_invoke, timeout=args.timeout),
-        halt,
-        on_failure=_report_failure,
-        region=args.region,
-    )
-    poller.start()
-    poller.join(args.lifetime)
-    halt.set()
-    poller.join()
+    end = time.monotonic() + args.lifetime
+    while time.monotonic() < end:
+        try:
+            received = sqs.receive_message(
+                QueueUrl=args.queue_url,
+                MaxNumberOfMessages=BATCH_SIZE,
+                WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            if received.get("Messages"):
+                _invoke_and_delete(sqs, args, received["Messages"])
+        except Exception:
+            # The emulator did not answer the mapping's receive or delete: what was not deleted
+            # comes back after the visibility timeout, as on AWS.
+            traceback.print_exc()
+            time.sleep(RECEIVE_WAIT_SECONDS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,23 +84,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _invoke(event: dict[str, Any], function_name: str, *, timeout: float) -> object:
-    """One invocation of the real handler, ended at its deadline like Lambda's."""
-    context = LocalLambdaContext(function_name=function_name, timeout_seconds=timeout)
+def _invoke_and_delete(sqs: Any, args: argparse.Namespace, messages: list[dict[str, Any]]) -> None:
+    """One invocation; then, as ReportBatchItemFailures says, delete what it handled.
+
+    A function error (the handler raised) fails the whole batch, as on Lambda: nothing is deleted.
+    """
+    context = LocalLambdaContext(function_name=args.function_name, timeout_seconds=args.timeout)
     watchdog = threading.Timer(context.get_remaining_time_in_millis() / 1000, _time_out)
     watchdog.daemon = True
     watchdog.start()
     try:
-        return handler(event, context)
+        response = handler(sqs_event(messages, args.queue_arn, args.region), context)
+    except Exception:
+        traceback.print_exc()
+        return
     finally:
         watchdog.cancel()
-
-
-def _report_failure(function_name: str, messages: list[Mapping[str, Any]], error: BaseException) -> None:
-    """A failed receive, or a function error (its batch stays in the queue): the worker's stderr says so."""
-    print(f"{function_name}: {len(messages)} message(s) failed:", file=sys.stderr)
-    traceback.print_exception(error, file=sys.stderr)
-    sys.stderr.flush()
+    kept = failed_message_ids(response, {m["MessageId"] for m in messages})
+    handled = [m["ReceiptHandle"] for m in messages if m["MessageId"] not in kept]
+    if handled:
+        entries = [{"Id": str(index), "ReceiptHandle": receipt} for index, receipt in enumerate(handled)]
+        sqs.delete_message_batch(QueueUrl=args.queue_url, Entries=entries)
 
 
 def _time_out() -> None:

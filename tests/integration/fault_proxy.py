@@ -35,7 +35,7 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,6 +107,7 @@ class Recorded:
     target: str
     body: bytes
     fault: str | None = None
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds, as logs stamp)
 
     @property
     def faulted(self) -> bool:
