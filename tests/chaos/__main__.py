@@ -3,8 +3,8 @@
     python -m tests.chaos --events 2000 --fault-rate 0.2 --workers 6 --seed 7
 
 Exit 0 when the queues drained with no duplicate, no lost event and a reason on every DLQ
-message; 1 otherwise, with the first problems listed under the figures; 2 when the harness
-itself failed.
+message; 1 otherwise, with the faults by kind and the first problems listed under the figures;
+2 when the harness itself failed; 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ChaosError as exc:
         print(f"chaos: the harness failed: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("chaos: interrupted; every process it started has been stopped", file=sys.stderr)
+        return 130
     print(figures.report())
     return 0 if figures.passed else 1
 

@@ -179,12 +179,29 @@ class Figures:
 
 
 def run(settings: ChaosSettings) -> Figures:
-    """One chaos run, from an empty emulator to its figures; every process it starts is ended."""
+    """One chaos run, from an empty emulator to its figures; every process it starts is ended.
+
+    The workers' logs go to ``settings.log_dir``, else to a temporary directory that is kept only
+    when the run fails (the figures say where).
+    """
+    logs = settings.log_dir or Path(tempfile.mkdtemp(prefix="chaos-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        figures = _run(settings, logs)
+    except BaseException:
+        if settings.log_dir is None:
+            shutil.rmtree(logs, ignore_errors=True)
+        raise
+    if figures.passed and settings.log_dir is None:
+        shutil.rmtree(logs, ignore_errors=True)
+        return dataclasses.replace(figures, logs=None)
+    return figures
+
+
+def _run(settings: ChaosSettings, logs: Path) -> Figures:
     started = time.monotonic()
     events = make_events(settings.events, settings.seed)
     order = delivery_order(events, settings.seed)
-    logs = settings.log_dir or Path(tempfile.mkdtemp(prefix="chaos-"))
-    logs.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         moto = _Moto(stack.enter_context(_emulator()))
         resources = _provision(moto, load_config(CONFIG_PATH), settings)
@@ -197,7 +214,7 @@ def run(settings: ChaosSettings) -> Figures:
         pool.stop()
         pool.write_request_logs()
         observed = _observe(moto, resources, pool.log_files())
-    figures = Figures(
+    return Figures(
         seed=settings.seed,
         events=len(events),
         deliveries=len(order),
@@ -210,10 +227,6 @@ def run(settings: ChaosSettings) -> Figures:
         judgement=judge(events, observed),
         logs=logs,
     )
-    if figures.passed and settings.log_dir is None:
-        shutil.rmtree(logs, ignore_errors=True)
-        return dataclasses.replace(figures, logs=None)
-    return figures
 
 
 @contextlib.contextmanager
@@ -360,7 +373,7 @@ class _Pool:
                 *("--lifetime", str(settings.deadline + LIFETIME_MARGIN_SECONDS)),
             ]
             compiled = json.dumps(compile_config(resources.config, only=trigger))
-            env = _worker_env(proxy.url, compiled, resources.dead_letter_queue.url)
+            env = _worker_env(proxy.url, compiled, resources.dead_letter_queue.url, settings.max_receive_count)
             self._workers.append(_Worker(trigger, proxy, command, env, logs / f"worker-{index}-{trigger}.log"))
 
     def start(self) -> None:
@@ -415,7 +428,9 @@ def _subject(body: bytes) -> str:
     return ""
 
 
-def _worker_env(proxy_url: str, compiled_config: str, dead_letter_queue_url: str) -> dict[str, str]:
+def _worker_env(
+    proxy_url: str, compiled_config: str, dead_letter_queue_url: str, max_receive_count: int
+) -> dict[str, str]:
     """A Lambda function's environment, with every AWS call going to the worker's proxy."""
     env = {
         k: v
@@ -437,6 +452,9 @@ def _worker_env(proxy_url: str, compiled_config: str, dead_letter_queue_url: str
             CONFIG_JSON_ENV: compiled_config,
             IDEMPOTENCY_TABLE_ENV: TABLE,
             DEAD_LETTER_QUEUE_URL_ENV: dead_letter_queue_url,
+            # The queue's maxReceiveCount, as the stack passes it, for a handler that dead-letters
+            # on a message's last receive (named here: a handler without that feature ignores it).
+            "GLUETRIGGER_MAX_RECEIVE_COUNT": str(max_receive_count),
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
