@@ -11,3 +11,11 @@ Glue shows, the DLQ's messages, the handler's log lines.
 ``python -m tests.chaos`` runs it (:mod:`tests.chaos.__main__`); tests/integration/test_chaos.py
 runs a small version in the test suite.
 """
+
+from __future__ import annotations
+
+__all__ = ["ChaosError"]
+
+
+class ChaosError(Exception):
+    """The harness itself failed (workers keep crashing, SQS refuses messages): no figures to give."""
