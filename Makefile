@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 CDK_ARGS ?=
 
-.PHONY: help install test unit integration infra lint format typecheck synth diff deploy destroy demo validate bench clean
+.PHONY: help install test unit integration infra chaos lint format typecheck synth diff deploy destroy demo validate bench clean
 
 help:
 	@echo "make demo          run the example triggers.yaml end to end on an embedded AWS emulator"
@@ -31,6 +31,7 @@ help:
 	@echo "make diff          cdk diff against the deployed stack (AWS credentials; CDK_ARGS=...)"
 	@echo "make deploy        cdk deploy (AWS credentials; CDK_ARGS=\"-c alarm_email=...\")"
 	@echo "make destroy       cdk destroy (AWS credentials; CDK_ARGS=--force skips the question)"
+	@echo "make chaos         2,000 events through faults and killed workers, then 10,000+ fuzzed inputs per target"
 	@echo "make bench         cold-start and throughput figures"
 	@echo "make install       create .venv/ and node_modules/ from the pinned requirements"
 	@echo "make clean         remove cdk.out/ and tool caches"
@@ -95,6 +96,13 @@ demo: $(STAMP)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# The long versions of what `make test` runs short: the chaos suite at 2,000 events (about 6 minutes on
+# 2 cores) and the fuzz tests with at least 10,000 examples each.
+CHAOS_ARGS ?= --events 2000 --fault-rate 0.2 --workers 6 --seed 7
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
+	HYPOTHESIS_PROFILE=chaos $(BIN)/pytest -q -n 2 -k fuzz tests/unit tests/integration
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -12,6 +12,7 @@ batch the worker holds, as a crashed Lambda invocation does.
 
 from __future__ import annotations
 
+from gluetrigger.runtime.aws_clients import GLUE_READ_TIMEOUT_SECONDS
 from tests.integration.fault_proxy import Fault
 
 __all__ = ["DYNAMODB_TARGETS", "GLUE_TARGETS", "SHARES", "SLOW_SECONDS", "TARGETS", "fault_mix"]
@@ -31,11 +32,9 @@ SHARES = {
     "lost-response": 0.125,
     "slow": 0.05,
 }
-# Slower than the handler's clients wait for an answer (read_timeout: 5 s for Glue and DynamoDB,
-# in gluetrigger.runtime's client configurations), so the caller gives up before it comes. The
-# suite sees the handler from outside only; should those timeouts grow past this, slow responses
-# become late answers, still a fault worth surviving.
-SLOW_SECONDS = 6.0
+# Slower than the handler's clients wait for an answer (Glue's read timeout; DynamoDB's is the same),
+# so the caller gives up before it comes, after Glue or DynamoDB acted on the request.
+SLOW_SECONDS = GLUE_READ_TIMEOUT_SECONDS + 1.0
 
 
 def fault_mix(target: str, fault_rate: float, kill_rate: float) -> list[Fault]:

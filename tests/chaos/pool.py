@@ -22,7 +22,12 @@ from typing import IO, TYPE_CHECKING
 
 import gluetrigger
 from gluetrigger.core.config import compile_config
-from gluetrigger.runtime.environment import CONFIG_JSON_ENV, DEAD_LETTER_QUEUE_URL_ENV, IDEMPOTENCY_TABLE_ENV
+from gluetrigger.runtime.environment import (
+    CONFIG_JSON_ENV,
+    DEAD_LETTER_QUEUE_URL_ENV,
+    IDEMPOTENCY_TABLE_ENV,
+    MAX_RECEIVE_COUNT_ENV,
+)
 from tests.chaos import ChaosError
 from tests.chaos.faults import TARGETS, fault_mix
 from tests.chaos.scenario import EVENT_ARGUMENT
@@ -184,9 +189,9 @@ def _worker_env(
             CONFIG_JSON_ENV: compiled_config,
             IDEMPOTENCY_TABLE_ENV: TABLE,
             DEAD_LETTER_QUEUE_URL_ENV: dead_letter_queue_url,
-            # The queue's maxReceiveCount, as the stack passes it, for a handler that dead-letters
-            # on a message's last receive (named here: a handler without that feature ignores it).
-            "GLUETRIGGER_MAX_RECEIVE_COUNT": str(max_receive_count),
+            # The queue's maxReceiveCount, as the stack passes it: the handler dead-letters a message
+            # still failing on its last receive, with the reason.
+            MAX_RECEIVE_COUNT_ENV: str(max_receive_count),
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )

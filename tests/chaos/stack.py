@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from gluetrigger.core.idempotency_record import key_schema, time_to_live
 from gluetrigger.tooling.local.emulator import EmulatorProcess
 from gluetrigger.tooling.local.provision import Queue
 
@@ -85,16 +86,9 @@ class Resources:
 
 def provision(moto: Moto, config: Config, visibility_timeout_seconds: int, max_receive_count: int) -> Resources:
     """The idempotency table, the DLQ, a queue and a job per trigger."""
-    # The key schema Powertools expects, as tests/integration/conftest.py creates it.
-    moto.dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    moto.dynamodb.update_time_to_live(
-        TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-    )
+    # The key schema Powertools expects, as the stack and local mode create it.
+    moto.dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST", **key_schema())
+    moto.dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=time_to_live())
     dead_letter_queue = _queue(moto.sqs, DEAD_LETTER_QUEUE, {})
     redrive = {
         "VisibilityTimeout": str(visibility_timeout_seconds),
