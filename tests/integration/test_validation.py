@@ -10,7 +10,7 @@ import pytest
 from gluetrigger.handler import PermanentEventError
 
 from .conftest import Emulator
-from .helpers import captured_logs, counter, custom_event, example, invoke, own_arguments, sqs_batch
+from .helpers import QUEUE_ARN, captured_logs, counter, custom_event, example, invoke, own_arguments, sqs_batch
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ INVALID = [
         id="sns-message-not-text",
     ),
     pytest.param(
-        {"Records": [{"eventSource": "aws:sqs", "messageId": "m-1"}]},
+        {"Records": [{"eventSource": "aws:sqs", "eventSourceARN": QUEUE_ARN, "messageId": "m-1"}]},
         "invalid sqs-batch event: event.Records[0] must contain ['body'] properties",
         id="sqs-record-without-body",
     ),

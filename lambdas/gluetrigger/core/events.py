@@ -7,12 +7,22 @@ lose the rest; this module walks every record, URL-decodes S3 keys (``+`` is a s
 says why it ignores what it ignores (``s3:TestEvent``, deletions) instead of dropping it.
 
 Only the fields the service needs are required: moto's S3 records lack ``userIdentity`` and its
-EventBridge envelopes lack ``account``, and the same code must run there and on AWS.
+EventBridge envelopes lack ``account``, and the same code must run there and on AWS. A field the
+service reads must have the type AWS documents when present (null counts as absent), as in the
+inbound schemas: a record with ``"size": "5"`` is malformed, not an object of unknown size.
+
+Documents are read as I-JSON (RFC 7493), the profile AWS's event formats keep to: a lone
+surrogate (JSON text may spell one, ``"\\ud800"``) is not Unicode text and makes the document
+malformed, and so does nesting deeper than :data:`MAX_NESTING` levels, which no AWS event comes
+near and which keeps every recursive reader (JSON, JMESPath, pattern matching) far from Python's
+recursion limit. Text from an event quoted in a reason goes through :func:`printable`, so every
+reason stays one line whatever the event holds.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,20 +33,28 @@ from urllib.parse import unquote_plus
 from gluetrigger.core.errors import EventShapeError
 
 __all__ = [
+    "MAX_NESTING",
     "Ignored",
     "InboundEvent",
     "Item",
     "Malformed",
     "S3Object",
+    "decode_json",
+    "document_problem",
     "normalize",
     "normalize_decoded_message",
     "normalize_message",
     "parse_time",
+    "printable",
     "unknown_shape",
 ]
 
 SCHEDULE_SOURCES = {"aws.events", "aws.scheduler"}
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1d3f3e-9a53-4c55-9d44-6b0f6f2f7a10")
+# AWS sets no nesting limit, but its events nest a few levels; 64 leaves room for any custom
+# event's detail while every recursive reader stays a few hundred frames from the limit.
+MAX_NESTING = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -71,11 +89,11 @@ class InboundEvent:
 
     def describe(self) -> str:
         if self.s3 is not None:
-            return f"s3://{self.s3.bucket}/{self.s3.key}"
+            return printable(f"s3://{self.s3.bucket}/{self.s3.key}")
         if self.schedule_name is not None:
-            return f"scheduled event {self.event_id} of {self.schedule_name}"
+            return printable(f"scheduled event {self.event_id} of {self.schedule_name}")
         detail_type = self.envelope.get("detail-type") if self.envelope else None
-        return f"event {self.event_id} ({detail_type})"
+        return printable(f"event {self.event_id} ({detail_type})")
 
 
 @dataclass(frozen=True)
@@ -113,11 +131,14 @@ class _Context:
         if isinstance(arn, str) and arn.count(":") >= 5:
             parts = arn.split(":")
             region, account = parts[3] or region, parts[4] or account
-        return _Context(f"{self.origin}/{origin}", region, account, message_id or self.message_id)
+        return _Context(f"{self.origin}/{printable(origin)}", region, account, message_id or self.message_id)
 
 
 def normalize(event: object) -> list[Item]:
     """Every logical event in a Lambda payload; raise EventShapeError for an unknown top-level shape."""
+    problem = document_problem(event)
+    if problem is not None:
+        raise EventShapeError(f"the event is {problem}")
     if isinstance(event, list):
         if not event:
             raise EventShapeError("an empty list is not an event")
@@ -135,7 +156,48 @@ def normalize_message(body: str, message_id: str, source_arn: str | None = None)
 
 def normalize_decoded_message(document: object, message_id: str, source_arn: str | None = None) -> list[Item]:
     """:func:`normalize_message` for a body already decoded from JSON (the handler's per-message path)."""
-    return list(_walk(document, _message_context(message_id, source_arn)))
+    context = _message_context(message_id, source_arn)
+    problem = document_problem(document)
+    if problem is not None:
+        return [Malformed(f"message body is {problem}", context.origin, message_id)]
+    return list(_walk(document, context))
+
+
+def decode_json(text: str) -> object:
+    """``text`` decoded; EventShapeError, one line, when it is not JSON or :func:`document_problem` refuses it."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EventShapeError(f"not JSON: {exc}") from None
+    except ValueError:
+        # int() refuses numbers longer than sys.get_int_max_str_digits() (4300 digits).
+        raise EventShapeError("not JSON gluetrigger can read: a number has too many digits") from None
+    except RecursionError:
+        # The decoder recurses once per level: thousands of levels exhaust the stack first.
+        raise EventShapeError(f"nested deeper than {MAX_NESTING} levels") from None
+    problem = document_problem(document)
+    if problem is not None:
+        raise EventShapeError(problem)
+    return document
+
+
+def document_problem(document: object) -> str | None:
+    """Why a decoded JSON document is not I-JSON gluetrigger reads (see the module's docstring); None if it is.
+
+    The walk is iterative, so any depth is measured without recursing.
+    """
+    pending: list[tuple[object, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return "not valid Unicode (it holds a lone surrogate, \\ud800-\\udfff)"
+        elif isinstance(value, Mapping | list):
+            if depth >= MAX_NESTING:
+                return f"nested deeper than {MAX_NESTING} levels"
+            children = [*value.keys(), *value.values()] if isinstance(value, Mapping) else value
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _message_context(message_id: str, source_arn: str | None) -> _Context:
@@ -161,9 +223,10 @@ def _walk(event: object, context: _Context) -> Iterator[Item]:
     if isinstance(event.get("Records"), list):
         yield from _records(event["Records"], context)
     elif event.get("Event") == "s3:TestEvent":
-        bucket = event.get("Bucket", "?")
+        bucket = event.get("Bucket")
         yield Ignored(
-            f"s3:TestEvent from bucket {bucket}: sent when notifications are set up",
+            printable(f"s3:TestEvent from bucket {bucket if isinstance(bucket, str) else '?'}: ")
+            + "sent when notifications are set up",
             context.origin,
             context.message_id,
         )
@@ -179,21 +242,30 @@ def _records(records: list[Any], context: _Context) -> Iterator[Item]:
     if not records:
         yield Malformed("'Records' is empty", context.origin, context.message_id)
     for index, record in enumerate(records):
-        here = f"Records[{index}]"
+        here = context.inner(f"Records[{index}]")
         if not isinstance(record, Mapping):
-            yield Malformed("record is not a JSON object", f"{context.origin}/{here}", context.message_id)
+            yield Malformed("record is not a JSON object", here.origin, context.message_id)
             continue
-        source = record.get("eventSource") or record.get("EventSource")
+        # Only an absent source is looked up under SNS's spelling: a wrong value is not "absent".
+        source = record["eventSource"] if "eventSource" in record else record.get("EventSource")
         if source == "aws:sqs":
-            message_id = str(record.get("messageId", index))
-            inner = context.inner(f"sqs:{message_id}", record.get("eventSourceARN"), message_id)
-            yield from _from_body(record.get("body"), inner)
+            yield from _sqs_record(record, context, here.origin)
         elif source == "aws:sns" and isinstance(record.get("Sns"), Mapping):
             yield from _sns(record["Sns"], context)
-        elif source == "aws:s3" or "s3" in record:
-            yield _s3_record(record, context.inner(here))
+        elif source == "aws:s3" or (source is None and "s3" in record):
+            yield _s3_record(record, here)
         else:
-            yield Malformed(f"record from {source!r} is not supported", f"{context.origin}/{here}", context.message_id)
+            yield Malformed(f"record from {source!r} is not supported", here.origin, context.message_id)
+
+
+def _sqs_record(record: Mapping[str, Any], context: _Context, origin: str) -> Iterator[Item]:
+    message_id, arn = record.get("messageId"), record.get("eventSourceARN")
+    if not isinstance(message_id, str) or not message_id:
+        yield Malformed("SQS record lacks 'messageId'", origin, context.message_id)
+    elif arn is not None and not isinstance(arn, str):
+        yield Malformed("SQS record's eventSourceARN must be a string", origin, context.message_id)
+    else:
+        yield from _from_body(record.get("body"), context.inner(f"sqs:{message_id}", arn, message_id))
 
 
 def _from_body(body: object, context: _Context) -> Iterator[Item]:
@@ -201,55 +273,67 @@ def _from_body(body: object, context: _Context) -> Iterator[Item]:
         yield Malformed("message body is missing", context.origin, context.message_id)
         return
     try:
-        decoded = json.loads(body)
-    except ValueError:
-        yield Malformed("message body is not JSON", context.origin, context.message_id)
+        decoded = decode_json(body)
+    except EventShapeError as exc:
+        yield Malformed(f"message body is {exc}", context.origin, context.message_id)
         return
     yield from _walk(decoded, context)
 
 
 def _sns(sns: Mapping[str, Any], context: _Context) -> Iterator[Item]:
-    if sns.get("Type") != "Notification":
-        yield Ignored(f"SNS {sns.get('Type')} message: not a notification", context.origin, context.message_id)
+    kind = sns.get("Type")
+    if kind != "Notification":
+        yield Ignored(printable(f"SNS {kind} message: not a notification"), context.origin, context.message_id)
         return
-    inner = context.inner(f"sns:{sns.get('MessageId', '?')}", sns.get("TopicArn"))
-    yield from _from_body(sns.get("Message"), inner)
+    message_id, topic = sns.get("MessageId"), sns.get("TopicArn")
+    if not all(value is None or isinstance(value, str) for value in (message_id, topic)):
+        yield Malformed("SNS message's MessageId and TopicArn must be strings", context.origin, context.message_id)
+        return
+    yield from _from_body(sns.get("Message"), context.inner(f"sns:{message_id or '?'}", topic))
 
 
 def _s3_record(record: Mapping[str, Any], context: _Context) -> Item:
-    name = str(record.get("eventName", ""))
+    try:
+        return _s3_item(record, context)
+    except ValueError as exc:
+        return Malformed(f"S3 record {exc}", context.origin, context.message_id)
+
+
+def _s3_item(record: Mapping[str, Any], context: _Context) -> Item:
+    """One S3 record as an event (or Ignored); ValueError says which field is missing or of the wrong type."""
     s3 = record.get("s3")
-    obj = s3.get("object") if isinstance(s3, Mapping) else None
     bucket = s3.get("bucket") if isinstance(s3, Mapping) else None
-    if not isinstance(obj, Mapping) or not isinstance(bucket, Mapping) or not isinstance(obj.get("key"), str):
-        return Malformed("S3 record lacks s3.bucket.name or s3.object.key", context.origin, context.message_id)
+    obj = s3.get("object") if isinstance(s3, Mapping) else None
+    if not (isinstance(bucket, Mapping) and isinstance(obj, Mapping)) or not (
+        _text(bucket, "name", "s3.bucket.") and _text(obj, "key", "s3.object.")
+    ):
+        raise ValueError("lacks s3.bucket.name or s3.object.key")
+    name = _text(record, "eventName")
+    if name is None:
+        raise ValueError("lacks eventName")
     decoded_key = unquote_plus(obj["key"])
     event = name.removeprefix("s3:")
     if not event.startswith("ObjectCreated:"):
         return Ignored(
-            f"{event or 'unnamed'} event for s3://{bucket.get('name')}/{decoded_key}: "
-            "only ObjectCreated events start runs",
+            printable(f"{event or 'unnamed'} event for s3://{bucket['name']}/{decoded_key}: ")
+            + "only ObjectCreated events start runs",
             context.origin,
             context.message_id,
         )
     s3_object = S3Object(
-        bucket=str(bucket.get("name")),
+        bucket=bucket["name"],
         key=decoded_key,
-        size=_int_or_none(obj.get("size")),
-        etag=_str_or_none(obj.get("eTag")),
-        version_id=_str_or_none(obj.get("versionId")),
-        sequencer=_str_or_none(obj.get("sequencer")),
+        size=_integer(obj, "size", "s3.object."),
+        etag=_text(obj, "eTag", "s3.object."),
+        version_id=_text(obj, "versionId", "s3.object."),
+        sequencer=_text(obj, "sequencer", "s3.object."),
     )
-    try:
-        event_time = parse_time(record.get("eventTime"))
-    except ValueError as exc:
-        return Malformed(f"S3 record eventTime: {exc}", context.origin, context.message_id)
     version = s3_object.sequencer or s3_object.version_id or s3_object.etag or ""
     return InboundEvent(
         kind="s3",
         event_id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{s3_object.bucket}/{s3_object.key}@{version}")),
-        event_time=event_time,
-        region=_str_or_none(record.get("awsRegion")) or context.region,
+        event_time=_time(record, "eventTime"),
+        region=_text(record, "awsRegion") or context.region,
         account=context.account,
         raw=record,
         origin=context.origin,
@@ -263,66 +347,67 @@ def _eventbridge(event: Mapping[str, Any], context: _Context) -> Item:
     if not isinstance(event_id, str) or not event_id:
         return Malformed("EventBridge event lacks 'id'", context.origin, context.message_id)
     try:
-        event_time = parse_time(event.get("time"))
+        return _eventbridge_event(event, context.inner(event_id))
     except ValueError as exc:
-        return Malformed(f"EventBridge event {event_id} time: {exc}", context.origin, context.message_id)
+        return Malformed(f"EventBridge event {printable(event_id)} {exc}", context.origin, context.message_id)
+
+
+def _eventbridge_event(event: Mapping[str, Any], context: _Context) -> InboundEvent:
+    """The event, its kind told by source and detail-type; ValueError names a missing or mistyped field."""
+    source, detail_type, detail = event.get("source"), event.get("detail-type"), event.get("detail")
+    if not isinstance(source, str) or not source or not isinstance(detail_type, str):
+        raise ValueError("needs 'source' and 'detail-type' strings")
+    if not isinstance(detail, Mapping | str):
+        raise ValueError("needs a 'detail' object (or, from EventBridge Scheduler, JSON text)")
     common: dict[str, Any] = {
-        "event_id": event_id,
-        "event_time": event_time,
-        "region": _str_or_none(event.get("region")) or context.region,
-        "account": _str_or_none(event.get("account")) or context.account,
+        "event_id": event["id"],
+        "event_time": _time(event, "time"),
+        "region": _text(event, "region") or context.region,
+        "account": _text(event, "account") or context.account,
         "raw": event,
-        "origin": f"{context.origin}/{event_id}",
+        "origin": context.origin,
         "envelope": event,
         "message_id": context.message_id,
     }
-    source, detail_type, detail = event.get("source"), event.get("detail-type"), event.get("detail")
-    if not isinstance(source, str) or not source or not isinstance(detail_type, str):
-        return Malformed(
-            f"EventBridge event {event_id} needs 'source' and 'detail-type' strings",
-            context.origin,
-            context.message_id,
-        )
     if source == "aws.s3" and detail_type == "Object Created" and isinstance(detail, Mapping):
-        s3_object = _eventbridge_object(detail)
-        if s3_object is None:
-            return Malformed(
-                f"S3 event {event_id} lacks detail.bucket.name or detail.object.key",
-                context.origin,
-                context.message_id,
-            )
-        return InboundEvent(kind="s3", s3=s3_object, **common)
+        return InboundEvent(kind="s3", s3=_eventbridge_object(detail), **common)
     if source in SCHEDULE_SOURCES and detail_type == "Scheduled Event":
-        resources = event.get("resources")
-        arn = resources[0] if isinstance(resources, list) and resources else None
-        name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) else None
-        return InboundEvent(kind="schedule", schedule_name=name, **common)
+        return InboundEvent(kind="schedule", schedule_name=_schedule_name(event), **common)
     return InboundEvent(kind="event", **common)
 
 
-def _eventbridge_object(detail: Mapping[str, Any]) -> S3Object | None:
+def _eventbridge_object(detail: Mapping[str, Any]) -> S3Object:
     bucket, obj = detail.get("bucket"), detail.get("object")
-    if not isinstance(bucket, Mapping) or not isinstance(obj, Mapping):
-        return None
-    name, key = bucket.get("name"), obj.get("key")
-    if not isinstance(name, str) or not isinstance(key, str):
-        return None
+    if not (isinstance(bucket, Mapping) and isinstance(obj, Mapping)) or not (
+        _text(bucket, "name", "detail.bucket.") and _text(obj, "key", "detail.object.")
+    ):
+        raise ValueError("lacks detail.bucket.name or detail.object.key")
     # EventBridge carries the key as written, not URL-encoded like S3's classic notifications.
     return S3Object(
-        bucket=name,
-        key=key,
-        size=_int_or_none(obj.get("size")),
+        bucket=bucket["name"],
+        key=obj["key"],
+        size=_integer(obj, "size", "detail.object."),
         # AWS writes "etag"; moto's server writes "eTag", as in classic notifications.
-        etag=_str_or_none(obj.get("etag")) or _str_or_none(obj.get("eTag")),
-        version_id=_str_or_none(obj.get("version-id")),
-        sequencer=_str_or_none(obj.get("sequencer")),
+        etag=_text(obj, "etag", "detail.object.") or _text(obj, "eTag", "detail.object."),
+        version_id=_text(obj, "version-id", "detail.object."),
+        sequencer=_text(obj, "sequencer", "detail.object."),
     )
+
+
+def _schedule_name(event: Mapping[str, Any]) -> str | None:
+    """The rule or schedule that fired a scheduled event: the last part of its first resource's ARN."""
+    resources = event.get("resources")
+    if resources is None:
+        return None
+    if not isinstance(resources, list) or not all(isinstance(arn, str) for arn in resources):
+        raise ValueError("needs 'resources' to be a list of ARNs")
+    return resources[0].rsplit("/", 1)[-1] if resources else None
 
 
 def unknown_shape(document: Mapping[str, Any]) -> str:
     """Why ``document`` is refused, naming its keys (never its values: they may be sensitive)."""
     keys = ", ".join(sorted(map(str, document))[:8]) or "none"
-    return f"not an event shape gluetrigger knows (top-level keys: {keys})"
+    return printable(f"not an event shape gluetrigger knows (top-level keys: {keys})")
 
 
 def parse_time(value: object) -> datetime:
@@ -335,20 +420,45 @@ def parse_time(value: object) -> datetime:
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is well formed, but in UTC it falls before year 1.
+        raise ValueError(f"{value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def format_time(moment: datetime) -> str:
-    """ISO 8601 UTC with a Z; milliseconds only when the source had them."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 UTC with a Z and a four-digit year; milliseconds only when the source had them."""
+    wall = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"{wall.isoformat(timespec='milliseconds' if wall.microsecond else 'seconds')}Z"
 
 
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def printable(text: str) -> str:
+    """``text`` on one line: each character that is not printable (a line break, a control
+    character, a lone surrogate) written as its escape, as ``repr`` would."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _time(mapping: Mapping[str, Any], name: str) -> datetime:
+    try:
+        return parse_time(mapping.get(name))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _text(mapping: Mapping[str, Any], name: str, path: str = "") -> str | None:
+    """An optional string field: None when absent, null or empty; ValueError when of another type."""
+    value = mapping.get(name)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ValueError(f"{path}{name} must be a string")
+
+
+def _integer(mapping: Mapping[str, Any], name: str, path: str = "") -> int | None:
+    """An optional integer field (0 included): None when absent or null; ValueError when of another type."""
+    value = mapping.get(name)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"{path}{name} must be an integer")

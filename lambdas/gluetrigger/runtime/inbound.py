@@ -4,7 +4,9 @@ The schemas (``schemas/*.json``, shipped with the package) are the handler's inp
 They require what the service reads and nothing more: AWS adds fields over time, and moto's
 events lack some (S3 records without userIdentity, EventBridge envelopes without account), so
 the same handler must accept both. An event that fails is rejected with one line saying which
-field is wrong; event values are never quoted, as they may be sensitive.
+field is wrong; event values are never quoted, as they may be sensitive. Before any schema, a
+payload must be I-JSON as :func:`gluetrigger.core.events.document_problem` reads it (no lone
+surrogate, at most ``MAX_NESTING`` levels deep), so nothing recursive ever walks a hostile one.
 
 Validation uses fastjsonschema, the engine of Powertools Validation (its ``[validation]``
 extra), with each schema compiled once per container: Powertools' ``validate()`` compiles the
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from gluetrigger.core.errors import GlueTriggerError
-from gluetrigger.core.events import unknown_shape
+from gluetrigger.core.events import document_problem, unknown_shape
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -86,6 +88,9 @@ class InboundValidator:
 
     def check(self, event: object) -> str:
         """The shape of a whole payload, or of one SQS message body; InvalidEventError if it fits none."""
+        problem = document_problem(event)
+        if problem is not None:
+            raise InvalidEventError(f"the event is {problem}")
         if isinstance(event, list):
             if not event:
                 raise InvalidEventError("an empty list is not an event")

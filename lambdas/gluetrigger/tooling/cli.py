@@ -2,7 +2,10 @@
 
 Exit codes are a contract: 0 success; 1 an invalid config or a rejected event (one line per
 problem on stderr); 2 input that is not JSON or not a known event shape, or a usage error.
-User errors never print a stack trace.
+User errors never print a stack trace, and whatever a config or an event holds, each problem is
+one line (characters that are not printable are written as escapes) and the JSON printed is valid
+JSON on any terminal: readable where stdout can encode it, ASCII-escaped where it cannot (a
+non-UTF-8 locale, or a lone surrogate in an event read from a non-UTF-8 stdin).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gluetrigger.core.errors import ConfigError, EventShapeError, GlueTriggerError
+from gluetrigger.core.events import printable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -37,10 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            _say(str(problem))
         return EXIT_INVALID
     except _UsageError as exc:
-        print(f"gluetrigger: {exc}", file=sys.stderr)
+        _say(f"gluetrigger: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -82,8 +86,23 @@ def _load(path: str) -> Config:
 
     config = load_config(path)
     for warning in config.warnings:
-        print(warning, file=sys.stderr)
+        _say(str(warning))
     return config
+
+
+def _say(line: str) -> None:
+    """One problem on stderr, as one line."""
+    print(printable(line), file=sys.stderr)
+
+
+def _print_json(document: object, **options: Any) -> None:
+    """``document`` as JSON on stdout: non-ASCII text as written when stdout can encode it, else escaped."""
+    text = json.dumps(document, ensure_ascii=False, allow_nan=False, **options)
+    try:
+        text.encode(sys.stdout.encoding or "utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(document, allow_nan=False, **options)
+    print(text)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -100,35 +119,36 @@ def _checked_trigger(config: Config, name: str | None) -> str | None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from gluetrigger.core.events import normalize
+    from gluetrigger.core.events import decode_json, normalize
     from gluetrigger.core.planner import Planner
 
     config = _load(args.config)
     only = _checked_trigger(config, args.trigger)
     source = "stdin" if args.event == "-" else args.event
     try:
-        text = sys.stdin.read() if args.event == "-" else _read(args.event)
-        event = json.loads(text)
-    except ValueError as exc:
-        raise _UsageError(f"{source}: not JSON: {exc}") from None
-    try:
-        items = normalize(event)
+        items = normalize(decode_json(_read(args.event, source)))
     except EventShapeError as exc:
         raise _UsageError(f"{source}: {exc}") from None
     plan = Planner(config, only).plan(items)
-    json.dump(plan.to_json(), sys.stdout, indent=2, ensure_ascii=False)
-    print()
+    _print_json(plan.to_json(), indent=2)
     for rejection in plan.rejected:
-        print(f"{rejection.trigger or rejection.origin}: {rejection.reason}", file=sys.stderr)
+        _say(f"{rejection.trigger or rejection.origin}: {rejection.reason}")
     return EXIT_INVALID if plan.rejected else EXIT_OK
 
 
-def _read(path: str) -> str:
+def _read(path: str, source: str) -> str:
+    """The text of the event file, or of stdin for ``-``; ``source`` names it in errors."""
+    from gluetrigger.tooling.config_file import not_utf8
+
     try:
+        if path == "-":
+            return sys.stdin.read()
         with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as exc:
-        raise _UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise _UsageError(f"{source}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise _UsageError(f"{source}: {not_utf8(exc)}") from None
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -136,6 +156,5 @@ def _compile(args: argparse.Namespace) -> int:
 
     config = _load(args.config)
     only = _checked_trigger(config, args.trigger)
-    json.dump(compile_config(config, only), sys.stdout, separators=(",", ":"), ensure_ascii=False)
-    print()
+    _print_json(compile_config(config, only), separators=(",", ":"))
     return EXIT_OK
