@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from gluetrigger.core.config import parse_config
 from gluetrigger.core.errors import EventShapeError
 from gluetrigger.core.events import normalize
-from gluetrigger.core.glue_api import ARGUMENTS_MAX_BYTES
 from gluetrigger.core.planner import Planner
+from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES
 
 if TYPE_CHECKING:
     from gluetrigger.core.planner import Plan, PlannedRun

@@ -89,7 +89,7 @@ class Delivery:
         """A direct invocation's event (any JSON: it may not even be valid)."""
         event_id = event.get("id") if isinstance(event, Mapping) else None
         source = event_id if isinstance(event_id, str) and event_id else context.aws_request_id
-        return cls(source=source, body=functools.partial(json.dumps, event))
+        return cls(source=source, body=functools.partial(_as_json, event))
 
 
 class Settled(Protocol):
@@ -132,3 +132,16 @@ def _run_json(outcome: RunOutcome) -> dict[str, Any]:
         "JobRunId": outcome.job_run_id,
         "duplicate": outcome.outcome == "duplicate",
     }
+
+
+def _as_json(event: Any) -> str:
+    """A direct invocation's event as the DLQ keeps it: its JSON, or why it has none.
+
+    Lambda hands the handler decoded JSON, so this only fails for an event nested deeper than
+    the encoder recurses (about a thousand levels), which the handler refuses anyway; the DLQ
+    message then says so instead of the send failing and the event being lost.
+    """
+    try:
+        return json.dumps(event)
+    except (RecursionError, ValueError, TypeError) as error:
+        return json.dumps({"gluetrigger-unencodable-event": f"{type(error).__name__}: {error}"})

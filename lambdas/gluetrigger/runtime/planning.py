@@ -9,11 +9,10 @@ value, not an exception: refusing it is a normal outcome, settled like any other
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from gluetrigger.core.errors import EventShapeError
-from gluetrigger.core.events import normalize, normalize_decoded_message
+from gluetrigger.core.events import decode_json, normalize, normalize_decoded_message
 from gluetrigger.runtime.inbound import InvalidEventError
 from gluetrigger.runtime.outcomes import EventRejected
 
@@ -51,9 +50,11 @@ class Planning:
     def plan_message(self, delivery: Delivery) -> Plan | EventRejected:
         """The plan for an SQS message's body: JSON, of a shape the handler knows."""
         try:
-            document = json.loads(delivery.body())
-        except ValueError:
-            return EventRejected(delivery, "message body is not JSON")
+            # Not json.loads: a hostile body (thousands of levels deep, a lone surrogate) must be
+            # refused with a reason, never a RecursionError.
+            document = decode_json(delivery.body())
+        except EventShapeError as error:
+            return EventRejected(delivery, f"message body is {error}")
         checked = self.check(document, delivery)
         if isinstance(checked, EventRejected):
             return checked
