@@ -320,14 +320,7 @@ def _s3_item(record: Mapping[str, Any], context: _Context) -> Item:
             context.origin,
             context.message_id,
         )
-    s3_object = S3Object(
-        bucket=bucket["name"],
-        key=decoded_key,
-        size=_integer(obj, "size", "s3.object."),
-        etag=_text(obj, "eTag", "s3.object."),
-        version_id=_text(obj, "versionId", "s3.object."),
-        sequencer=_text(obj, "sequencer", "s3.object."),
-    )
+    s3_object = _s3_object(bucket["name"], decoded_key, obj)
     version = s3_object.sequencer or s3_object.version_id or s3_object.etag or ""
     return InboundEvent(
         kind="s3",
@@ -339,6 +332,18 @@ def _s3_item(record: Mapping[str, Any], context: _Context) -> Item:
         origin=context.origin,
         s3=s3_object,
         message_id=context.message_id,
+    )
+
+
+def _s3_object(bucket: str, key: str, obj: Mapping[str, Any]) -> S3Object:
+    """The object a record names; ValueError for a field of the wrong type."""
+    return S3Object(
+        bucket=bucket,
+        key=key,
+        size=_integer(obj, "size", "s3.object."),
+        etag=_text(obj, "eTag", "s3.object."),
+        version_id=_text(obj, "versionId", "s3.object."),
+        sequencer=_text(obj, "sequencer", "s3.object."),
     )
 
 
