@@ -116,6 +116,10 @@ def test_invalid_rate(expression: str, message: str) -> None:
         "cron(0 0 1 1 ? 1970)",
         "cron(0 0 ? * SUN-SAT *)",
         "cron(00 08 01 01 ? *)",
+        # A backward range wraps around, as in Quartz; years do not.
+        "cron(50-10 20-2 28-3 NOV-FEB ? *)",
+        "cron(0 0 ? * FRI-MON *)",
+        "cron(0 22-2/2 ? * SAT-SUN *)",
         # Names and the L and W letters are case-insensitive.
         "cron(0 12 ? jan,Jul mon *)",
         "cron(0 0 15w * ? *)",
@@ -189,8 +193,13 @@ FIELDS_MESSAGE = "cron needs 6 fields (minutes hours day-of-month month day-of-w
         ("cron(0/ * * * ? *)", "minutes: increment must be a whole number from 1 to 60, got ''"),
         ("cron(/5 * * * ? *)", "minutes: missing start before '/' in '/5'"),
         ("cron(0 0 ? * 1/2 *)", "day-of-week: '/' is not allowed in day-of-week"),
-        ("cron(30-10 * * * ? *)", "minutes: range '30-10' runs backwards (ranges do not wrap around)"),
-        ("cron(0 0 ? * FRI-MON *)", "day-of-week: range 'FRI-MON' runs backwards"),
+        ("cron(0 0 1 1 ? 2030-2025)", "year: range '2030-2025' runs backwards (years do not wrap around)"),
+        ("cron(0 0 1 1 ? 2030-2025/2)", "year: range '2030-2025' runs backwards"),
+        ("cron(50-60 * * * ? *)", "minutes: 60 is out of range 0-59"),
+        ("cron(0 20-24 * * ? *)", "hours: 24 is out of range 0-23"),
+        ("cron(0 0 ? * FRI-8 *)", "day-of-week: 8 is out of range 1-7"),
+        ("cron(0 0 ? * FRI-MON/2 *)", "day-of-week: '/' is not allowed in day-of-week"),
+        ("cron(0 0 1 NOV-FEB/0 ? *)", "month: increment must be a whole number from 1 to 12, got '0'"),
         ("cron(0 0 ? * MON- *)", "day-of-week: incomplete range 'MON-'"),
         ("cron(0 -5 * * ? *)", "hours: incomplete range '-5'"),
         ("cron(0 0 *-5 * ? *)", "day-of-month: '*' must stand alone or before '/', got '*-5'"),
@@ -259,6 +268,21 @@ def test_unknown_timezone(name: str) -> None:
         ("cron(0/5 8-17 ? * MON-FRI *)", "2024-05-06T17:56", "2024-05-07T08:00"),
         ("cron(5-30/5 * * * ? *)", "2024-05-01T10:31", "2024-05-01T11:05"),
         ("cron(0 0 1 JAN,JUL ? *)", "2024-02-01T00:00", "2024-07-01T00:00"),
+        # A backward range wraps: across midnight, the week, the year and the hour.
+        ("cron(0 20-2 * * ? *)", "2024-05-01T19:00", "2024-05-01T20:00"),
+        ("cron(0 20-2 * * ? *)", "2024-05-01T23:00", "2024-05-02T00:00"),
+        ("cron(0 20-2 * * ? *)", "2024-12-31T23:30", "2025-01-01T00:00"),
+        ("cron(0 20-2 * * ? *)", "2024-05-02T02:00", "2024-05-02T20:00"),
+        ("cron(0 22-2/2 * * ? *)", "2024-05-01T22:00", "2024-05-02T00:00"),
+        ("cron(0 22-2/2 * * ? *)", "2024-05-02T00:00", "2024-05-02T02:00"),
+        ("cron(0 9 ? * FRI-MON *)", "2024-05-06T09:00", "2024-05-10T09:00"),  # Monday -> Friday
+        ("cron(0 9 ? * FRI-MON *)", "2024-05-04T09:00", "2024-05-05T09:00"),  # Saturday -> Sunday
+        ("cron(0 9 ? * SAT-SUN *)", "2024-05-06T00:00", "2024-05-11T09:00"),
+        ("cron(0 0 1 NOV-FEB ? *)", "2024-02-01T00:00", "2024-11-01T00:00"),
+        ("cron(0 0 1 NOV-FEB ? *)", "2024-12-01T00:00", "2025-01-01T00:00"),
+        ("cron(50-10 * * * ? *)", "2024-05-01T23:59", "2024-05-02T00:00"),
+        ("cron(50-10 * * * ? *)", "2024-05-01T10:10", "2024-05-01T10:50"),
+        ("cron(0 0 30-2 * ? *)", "2024-02-03T00:00", "2024-03-01T00:00"),  # February has no 30th
         # L: the month's last day, leap years included.
         ("cron(0 0 L * ? *)", "2024-02-01T00:00", "2024-02-29T00:00"),
         ("cron(0 0 L * ? *)", "2023-02-01T00:00", "2023-02-28T00:00"),
@@ -316,6 +340,15 @@ def test_next_after(expression: str, after: str, expected: str) -> None:
         ("cron(0 10 * * ? *)", "Europe/Paris", "2024-07-15T00:00", "2024-07-15T08:00"),
         ("cron(0 10 * * ? *)", "UTC", "2024-07-15T00:00", "2024-07-15T10:00"),
         ("cron(0 0 L * ? *)", "Asia/Tokyo", "2024-02-01T00:00", "2024-02-28T15:00"),
+        # Wrapped ranges are read on the local clock: 22:00-01:00 in Tokyo is 13:00-16:00 UTC.
+        ("cron(0 22-1 * * ? *)", "Asia/Tokyo", "2024-05-01T14:30", "2024-05-01T15:00"),
+        ("cron(0 22-1 * * ? *)", "Asia/Tokyo", "2024-05-01T16:00", "2024-05-02T13:00"),
+        # Saturday to Monday in New York: Monday 23:00 local is Tuesday 03:00 UTC in summer; the
+        # next is Saturday's.
+        ("cron(0 23 ? * SAT-MON *)", "America/New_York", "2024-05-07T00:00", "2024-05-07T03:00"),
+        ("cron(0 23 ? * SAT-MON *)", "America/New_York", "2024-05-07T03:00", "2024-05-12T03:00"),
+        # The days are local days: Saturday 00:30 in Paris is Friday 22:30 UTC.
+        ("cron(30 23-1 ? * SAT-SUN *)", "Europe/Paris", "2024-05-05T23:00", "2024-05-10T22:30"),
         # Spring forward (02:00 -> 03:00 local): a skipped time fires at the jump, once.
         ("cron(30 2 * * ? *)", "Europe/Paris", "2024-03-30T23:00", "2024-03-31T01:00"),
         ("cron(30 2 * * ? *)", "Europe/Paris", "2024-03-31T01:00", "2024-04-01T00:30"),
@@ -426,3 +459,20 @@ def test_no_fire_time_is_skipped(
     between = after + timedelta(microseconds=data.draw(st.integers(0, microseconds - 1)))
     assert schedule.next_after(between, timezone_name) == fire
     assert schedule.next_after(fire - timedelta(microseconds=1), timezone_name) == fire
+
+
+@given(
+    field=st.sampled_from([(0, 59, "{} 0 * * ? *"), (0, 23, "0 {} * * ? *"), (1, 12, "0 0 1 {} ? *")]),
+    after=CRON_MOMENTS,
+    data=st.data(),
+)
+def test_a_backward_range_fires_as_its_two_halves(
+    field: tuple[int, int, str], after: datetime, data: st.DataObject
+) -> None:
+    # first-last with first > last runs to the field's end and on from its start.
+    low, high, template = field
+    first = data.draw(st.integers(low + 1, high))
+    last = data.draw(st.integers(low, first - 1))
+    wrapped = parse_schedule(f"cron({template.format(f'{first}-{last}')})")
+    halves = parse_schedule(f"cron({template.format(f'{first}-{high},{low}-{last}')})")
+    assert wrapped.next_after(after) == halves.next_after(after)

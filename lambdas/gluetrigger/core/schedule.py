@@ -12,8 +12,10 @@ accepts is not refused at deploy time:
 * special forms (``?``, ``L``, ``LW``, ``15W``, ``6L``, ``3#2``) are the whole field, never a
   list item (the reference says so for ``#``, Quartz, whose syntax EventBridge follows, for
   ``W``); ``/`` is not allowed in day-of-week, which the reference's table does not list for it;
-* ranges never wrap (``FRI-MON`` is an error) and an increment is at most the field's number of
-  values (``*/0`` and ``0/61`` are errors);
+* a backward range wraps around as in Quartz: hours ``20-2`` are 20-23 and 0-2, ``FRI-MON`` is
+  Friday to Monday, ``NOV-FEB`` November to February, ``28-3`` days 28-31 and 1-3; years never
+  wrap (``2030-2025`` is an error, as in Quartz);
+* an increment is at most the field's number of values (``*/0`` and ``0/61`` are errors);
 * names and the ``L``/``W`` letters are case-insensitive, as in Quartz; ``rate`` units are not,
   and a rate value is plain digits (leading zeros allowed, no sign);
 * an expression is at most 256 characters, the API's limit.
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
@@ -195,6 +197,7 @@ class _Field:
     steps: bool = True
     specials: str = ""  # the special characters that may make up the whole field
     special_forms: str = ""
+    wraps: bool = True  # whether a backward range runs on past the last value
 
     def error(self, message: str) -> ScheduleError:
         return ScheduleError(f"{self.name}: {message}")
@@ -233,7 +236,7 @@ class _Field:
             values.update(self._item(item))
         return tuple(sorted(values))
 
-    def _item(self, item: str) -> range:
+    def _item(self, item: str) -> Sequence[int]:
         base, slash, step_text = item.partition("/")
         step = 1
         if slash:
@@ -254,9 +257,15 @@ class _Field:
             raise self.error(f"incomplete range {base!r}")
         start = self.value(first)
         end = self.value(last) if dash else self.high if slash else start
-        if start > end:
-            raise self.error(f"range {base!r} runs backwards (ranges do not wrap around)")
-        return range(start, end + 1, step)
+        if start <= end:
+            return range(start, end + 1, step)
+        if not self.wraps:
+            raise self.error(f"range {base!r} runs backwards (years do not wrap around)")
+        # As in Quartz, a backward range runs past the field's last value back to its first
+        # (hours 22-2 are 22, 23, 0, 1, 2) and an increment counts along that run (22-2/2 is
+        # 22, 0, 2). Day-of-month wraps after 31 whatever the month's length.
+        span = self.high - self.low + 1
+        return [self.low + (value - self.low) % span for value in range(start, end + span + 1, step)]
 
 
 MINUTES = _Field("minutes", 0, 59)
@@ -266,7 +275,7 @@ MONTH = _Field("month", 1, 12, MONTH_NAMES)
 DAY_OF_WEEK = _Field(
     "day-of-week", 1, 7, WEEKDAY_NAMES, steps=False, specials="?L#", special_forms="?, L, 6L, FRIL or 3#2"
 )
-YEAR = _Field("year", 1970, 2199)
+YEAR = _Field("year", 1970, 2199, wraps=False)
 
 
 def _cron_weekday(first_weekday: int, day: int) -> int:
