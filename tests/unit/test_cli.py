@@ -119,7 +119,8 @@ def test_render_nothing_matches_exits_zero(tmp_path: Path, capsys: pytest.Captur
         "runs": [],
         "ignored": [
             {
-                "reason": "no trigger matches event a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11 (Export Finished)",
+                "reason": "no trigger matches event a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11 (Export Finished)"
+                ' (orders-exported: source: "com.example.other" is not "com.example.orders")',
                 "event": "event/a6a2c1f3-51b0-4d1c-9a53-3bfa1c2b9e11",
             }
         ],

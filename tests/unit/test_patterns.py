@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.core.patterns import matches, validate_pattern
+from gluetrigger.core.patterns import explain_mismatch, matches, validate_pattern
 
 # The "Object Created" event S3 sends to EventBridge (AWS docs, "Amazon S3 Event Notifications").
 S3_OBJECT_CREATED: dict[str, Any] = {
@@ -419,6 +419,64 @@ def test_valid_pattern(pattern: dict[str, Any]) -> None:
     assert validate_pattern(pattern) == []
 
 
+# --- explaining a mismatch --------------------------------------------------------------------
+
+LONG = "x" * 500
+
+
+@pytest.mark.parametrize(
+    ("pattern", "event", "explanation"),
+    [
+        ({"detail": {"rows": [{"numeric": [">", 0]}]}}, {"detail": {"rows": 0}}, ("detail.rows", "0 is not > 0")),
+        (
+            {"detail": {"rows": [{"numeric": [">", 0, "<=", 5]}]}},
+            {"detail": {"rows": 9}},
+            ("detail.rows", "9 is not > 0 and <= 5"),
+        ),
+        ({"detail": {"rows": [1]}}, {"detail": {}}, ("detail.rows", "is missing")),
+        ({"detail": {"rows": [1]}}, {}, ("detail.rows", "is missing")),
+        ({"source": ["a", "b"]}, {"source": "c"}, ("source", '"c" is not "a" or "b"')),
+        ({"source": ["a", "b", "c", "d"]}, {"source": "e"}, ("source", '"e" is not "a" or "b" or "c" (or 1 more)')),
+        ({"k": [{"prefix": "raw/"}]}, {"k": ["a", "b"]}, ("k", 'none of its 2 values is prefix "raw/"')),
+        ({"k": [{"exists": False}]}, {"k": 1}, ("k", "1 is not absent")),
+        ({"k": [{"anything-but": ["x"]}]}, {"k": "x"}, ("k", '"x" is not anything-but ["x"]')),
+        ({"k": ["x"]}, {"k": {"a": 1}}, ("k", "has no value to match (an object)")),
+        ({"k": ["x"]}, {"k": []}, ("k", "has no value to match (a list)")),
+        ({"k": [None]}, {"k": True}, ("k", "true is not null")),
+        ({"a": ["x"], "b": ["y"]}, {"a": "z", "b": "z"}, ("a", '"z" is not "x"')),
+        ({"a": ["x"], "b": ["y"]}, {"a": "x", "b": "z"}, ("b", '"z" is not "y"')),
+        (
+            {"k": {"n": ["x"]}},
+            {"k": [{"n": "y"}, {"n": "z"}]},
+            ("k", "none of its 2 objects matches the nested pattern"),
+        ),
+        ({"d": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}}, {"d": {}}, ("d.$or", "none of its 2 branches matches")),
+        ({"k": ["x"]}, {"k": LONG}, ("k", '"' + "x" * 36 + '... is not "x"')),
+        ({"k": [LONG]}, {"k": "y"}, ("k", '"y" is not "' + "x" * 36 + "...")),
+        ({"k": ["x"]}, {"k": 10**5000}, ("k", '<a number> is not "x"')),
+        ({"k": ["x"]}, {"k": float("nan")}, ("k", 'NaN is not "x"')),
+        ({"k": ["x"]}, {"k": object()}, ("k", '"<object object at')),
+    ],
+)
+def test_explain_mismatch(pattern: dict[str, Any], event: dict[str, Any], explanation: tuple[str, str]) -> None:
+    assert validate_pattern(pattern) == []
+    found = explain_mismatch(pattern, event)
+    assert found is not None
+    assert found[0] == explanation[0]
+    assert found[1].startswith(explanation[1])
+    assert "\n" not in found[1]
+    assert len(found[1]) < 200
+
+
+@pytest.mark.parametrize(("pattern", "event", "expected"), MATCHING)
+def test_explain_mismatch_on_the_matching_corpus(
+    pattern: dict[str, Any], event: dict[str, Any], expected: bool
+) -> None:
+    explanation = explain_mismatch(pattern, event)
+    assert (explanation is None) is expected
+    assert explanation is None or (explanation[0] and explanation[1])
+
+
 # --- properties -------------------------------------------------------------------------------
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
@@ -475,3 +533,26 @@ def test_validation_never_raises(pattern: object) -> None:
 def test_valid_patterns_evaluate_against_any_event(pattern: dict[str, Any], event: dict[str, Any]) -> None:
     assert validate_pattern(pattern) == []
     assert isinstance(matches(pattern, event), bool)
+
+
+CORPUS_PATTERNS = [param.values[0] for param in MATCHING]
+CORPUS_EVENTS = [param.values[1] for param in MATCHING]
+CORPUS_KEYS = sorted({key for pattern in CORPUS_PATTERNS for key in pattern})
+
+
+@given(
+    pattern=st.sampled_from(CORPUS_PATTERNS),
+    event=st.sampled_from(CORPUS_EVENTS) | st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4),
+    overrides=st.dictionaries(st.sampled_from(CORPUS_KEYS), JSON_VALUES, max_size=3),
+)
+def test_an_explanation_exists_exactly_when_nothing_matches(
+    pattern: dict[str, Any], event: dict[str, Any], overrides: dict[str, Any]
+) -> None:
+    # The corpus's events, odd events, and corpus events with some fields replaced by odd values.
+    event = {**event, **overrides}
+    explanation = explain_mismatch(pattern, event)
+    assert (explanation is None) is matches(pattern, event)
+    if explanation is not None:
+        path, reason = explanation
+        assert path.split(".")[0] in pattern
+        assert reason and "\n" not in reason

@@ -267,7 +267,38 @@ def test_event_pattern_selects_events() -> None:
     assert len(plan_for(config, custom_event({"status": "SUCCEEDED"})).runs) == 1
     failed = plan_for(config, custom_event({"status": "FAILED"}))
     assert failed.runs == []
-    assert failed.ignored[0].reason == "no trigger matches event evt-1 (Export Finished)"
+    assert failed.ignored[0].reason == (
+        'no trigger matches event evt-1 (Export Finished) (orders: detail.status: "FAILED" is not "SUCCEEDED")'
+    )
+
+
+def test_an_unmatched_event_names_each_triggers_first_failing_field() -> None:
+    config = {
+        "triggers": [
+            {
+                "name": "orders",
+                "source": {
+                    "type": "event",
+                    "pattern": {"source": ["com.example.orders"], "detail": {"rows": [{"numeric": [">", 0]}]}},
+                },
+                "job": {"name": "load"},
+            },
+            {
+                "name": "exports",
+                "source": {"type": "event", "pattern": {"detail-type": ["Export Started"]}},
+                "job": {"name": "load"},
+            },
+        ]
+    }
+    (ignored,) = plan_for(config, custom_event({"rows": 0})).ignored
+    assert ignored.reason == (
+        "no trigger matches event evt-1 (Export Finished) (orders: detail.rows: 0 is not > 0;"
+        ' exports: detail-type: "Export Finished" is not "Export Started")'
+    )
+    (missing,) = plan_for(config, custom_event({"rows": "x" * 1000}), only="orders").ignored
+    assert missing.reason.endswith('(orders: detail.rows: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... is not > 0)')
+    # A trigger that matches is not listed, and the event runs.
+    assert len(plan_for(config, custom_event({"rows": 3})).runs) == 1
 
 
 def test_schedule_ownership_and_only() -> None:

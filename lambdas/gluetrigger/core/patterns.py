@@ -21,13 +21,14 @@ aws/event-ruler (the engine EventBridge runs) decides, and the choices are:
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
-__all__ = ["matches", "validate_pattern"]
+__all__ = ["explain_mismatch", "matches", "validate_pattern"]
 
 _OR: Final = "$or"
 _IGNORE_CASE: Final = "equals-ignore-case"
@@ -40,6 +41,11 @@ _COMPARATORS: Final[Mapping[str, Callable[[float, float], bool]]] = {
 }
 _LOWER_BOUNDS: Final = frozenset({">", ">="})
 _UPPER_BOUNDS: Final = frozenset({"<", "<="})
+
+# An explanation quotes values cut to this many characters: events can carry large or sensitive
+# values and the explanation goes into one log line.
+_SHOWN_CHARS: Final = 40
+_SHOWN_MATCHERS: Final = 3
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -62,6 +68,16 @@ def validate_pattern(pattern: object) -> list[tuple[str, str]]:
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """True when the (already validated) pattern matches the event (a JSON-decoded EventBridge event dict)."""
     return all(_field_matches(key, expected, event) for key, expected in pattern.items())
+
+
+def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why the (already validated) pattern does not match the event: (field path, one-line reason).
+
+    None exactly when :func:`matches` is True: the explanation is that of the first field, in the
+    pattern's order, that :func:`matches` finds failing, e.g. ``("detail.rows", "0 is not > 0")``.
+    Values are quoted cut to a few dozen characters.
+    """
+    return _first_mismatch(pattern, event, "")
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -331,6 +347,60 @@ _VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
     "cidr": _test_cidr,
     "anything-but": _test_anything_but,
 }
+
+
+# --- explaining a mismatch ---------------------------------------------------------------------
+
+
+def _first_mismatch(pattern: Mapping[str, Any], node: Mapping[str, Any], path: str) -> tuple[str, str] | None:
+    # Explaining only what _field_matches refuses keeps "None exactly when matches" by construction.
+    for key, expected in pattern.items():
+        if not _field_matches(key, expected, node):
+            return _field_mismatch(key, expected, node, f"{path}.{key}" if path else key)
+    return None
+
+
+def _field_mismatch(key: str, expected: Any, node: Mapping[str, Any], field: str) -> tuple[str, str]:
+    if key == _OR:
+        return field, f"none of its {len(expected)} branches matches"
+    if isinstance(expected, Mapping):
+        children = list(_objects(node.get(key))) or [{}]
+        if len(children) > 1:
+            return field, f"none of its {len(children)} objects matches the nested pattern"
+        # A single object failed, so one of its fields did.
+        return _first_mismatch(expected, children[0], field) or (field, "does not match")
+    if key not in node:
+        return field, "is missing"
+    leaves = list(_leaves(node[key]))
+    if not leaves:
+        return field, f"has no value to match ({_json_type(node[key])})"
+    wanted = " or ".join(_describe(matcher) for matcher in expected[:_SHOWN_MATCHERS])
+    if len(expected) > _SHOWN_MATCHERS:
+        wanted += f" (or {len(expected) - _SHOWN_MATCHERS} more)"
+    if len(leaves) > 1:
+        return field, f"none of its {len(leaves)} values is {wanted}"
+    return field, f"{_show(leaves[0])} is not {wanted}"
+
+
+def _describe(matcher: object) -> str:
+    if not isinstance(matcher, Mapping):
+        return _show(matcher)
+    ((name, argument),) = matcher.items()
+    if name == "numeric":
+        return " and ".join(f"{op} {_show(bound)}" for op, bound in zip(argument[0::2], argument[1::2], strict=True))
+    if name == "exists":
+        return "present" if argument else "absent"
+    return f"{name} {_show(argument)}"
+
+
+def _show(value: object) -> str:
+    """``value`` as JSON, cut to _SHOWN_CHARS; never raises, whatever the value."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError, RecursionError):
+        # An integer too long to print, or a structure json cannot walk.
+        text = f"<{_json_type(value)}>"
+    return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 3]}..."
 
 
 # --- shared helpers ---------------------------------------------------------------------------

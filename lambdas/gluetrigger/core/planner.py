@@ -115,7 +115,11 @@ class Planner:
 
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
         misses: list[str] = []
-        matched = [*self._s3_matches(event, misses), *self._schedule_matches(event), *self._event_matches(event)]
+        matched = [
+            *self._s3_matches(event, misses),
+            *self._schedule_matches(event),
+            *self._event_matches(event, misses),
+        ]
         if not matched:
             detail = f" ({'; '.join(misses)})" if misses else ""
             plan.ignored.append(Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id))
@@ -152,12 +156,20 @@ class Planner:
         owner = self.only if self.only in self._schedules else schedule_owner(event.schedule_name or "")
         return [(self._schedules[owner], {})] if owner in self._schedules else []
 
-    def _event_matches(self, event: InboundEvent) -> list[_Match]:
+    def _event_matches(self, event: InboundEvent, misses: list[str]) -> list[_Match]:
+        """Event triggers whose pattern matches; the others add to ``misses`` the first field that failed."""
         if event.envelope is None:
             return []
-        from gluetrigger.core.patterns import matches
+        from gluetrigger.core.patterns import explain_mismatch
 
-        return [(trigger, {}) for trigger, source in self._events if matches(source.pattern, event.envelope)]
+        matched: list[_Match] = []
+        for trigger, source in self._events:
+            why_not = explain_mismatch(source.pattern, event.envelope)
+            if why_not is None:
+                matched.append((trigger, {}))
+            else:
+                misses.append(f"{trigger.name}: {why_not[0]}: {why_not[1]}")
+        return matched
 
 
 def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
