@@ -397,7 +397,7 @@ def _show(value: object) -> str:
     """``value`` as JSON, cut to _SHOWN_CHARS; never raises, whatever the value."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError):
         # An integer too long to print, or a structure json cannot walk.
         text = f"<{_json_type(value)}>"
     return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 3]}..."
