@@ -422,3 +422,24 @@ def test_without_a_timezone_time_is_utc() -> None:
 def test_an_s3_trigger_renders_time_in_its_own_timezone() -> None:
     config = {"triggers": [{**s3_trigger(job={"arguments": {"--t": "${time:%H:%M}"}}), "timezone": "Asia/Tokyo"}]}
     assert plan_for(config, s3_event("k")).runs[0].request["Arguments"]["--t"] == "18:15"
+
+
+@pytest.mark.parametrize(
+    ("argument", "at"), [("${time+2h:%Y}", "9999-12-31T23:00:00Z"), ("${time:%Y}", "9999-12-31T23:00:00Z")]
+)
+def test_a_time_beyond_year_9999_rejects_the_event(argument: str, at: str) -> None:
+    event = example("eventbridge-scheduled-event.json")
+    event.update(time=at, resources=["arn:aws:events:eu-west-1:111122223333:rule/my-stack.nightly"])
+    config = {
+        "triggers": [
+            {
+                "name": "nightly",
+                "source": {"type": "schedule", "expression": "rate(1 day)", "timezone": "Asia/Tokyo"},
+                "job": {"name": "a", "arguments": {"--x": argument}},
+            }
+        ]
+    }
+    plan = plan_for(config, event)
+    assert plan.runs == []
+    (rejected,) = plan.rejected
+    assert "falls outside the years 1 to 9999" in rejected.reason

@@ -213,8 +213,7 @@ class _Resolver:
 
     def __call__(self, placeholder: Placeholder) -> str:
         if placeholder.kind == "time":
-            moment = local_time(self.event.event_time, placeholder.offset, self.timezone)
-            value: str | None = moment.strftime(placeholder.arg)
+            value: str | None = self._time(placeholder)
         elif placeholder.kind == "event":
             from jmespath.exceptions import JMESPathError, JMESPathTypeError
 
@@ -236,6 +235,16 @@ class _Resolver:
         if not value:
             raise RenderError(self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}")
         return value
+
+    def _time(self, placeholder: Placeholder) -> str:
+        try:
+            moment = local_time(self.event.event_time, placeholder.offset, self.timezone)
+        except OverflowError:
+            # An event dated at the edge of year 1 or 9999, shifted or seen in a zone beyond it.
+            raise RenderError(
+                self.trigger, f"{placeholder} falls outside the years 1 to 9999 for {self.event.describe()}"
+            ) from None
+        return moment.strftime(placeholder.arg)
 
 
 def _query(expression: str, raw: object) -> str | None:
