@@ -293,6 +293,11 @@ def test_literal_arguments_converted_to_text() -> None:
             {"source": {"type": "schedule", "expression": "rate(1 hour)", "timezone": "Mars/Base"}},
             "sales: source.timezone:",
         ),
+        ({"timezone": "Mars/Base"}, "sales: timezone: unknown timezone 'Mars/Base'"),
+        ({"timezone": "localtime"}, "sales: timezone: unknown timezone"),
+        ({"timezone": 9}, "sales: timezone: must be an IANA timezone name"),
+        ({"job": {"arguments": {"--x": "${time-1x:%Y}"}}}, "sales: job.arguments.--x: time offset '-1x'"),
+        ({"idempotency_key": "${time+1.5h:%H}"}, "sales: idempotency_key: time offset '+1.5h'"),
         ({"source": {"type": "event"}}, "sales: source.pattern: required"),
         ({"source": {"type": "event", "pattern": {"source": "x"}}}, "sales: source.pattern.source:"),
         ({"source": {"type": "event", "pattern": {"source": []}}}, "sales: source.pattern.source:"),
@@ -408,8 +413,12 @@ def test_sources_parse_into_their_types() -> None:
             },
         ]
     }
+    document["triggers"][1]["timezone"] = "Asia/Tokyo"
     config = parse_config(document)
     assert config.trigger("nightly").source == ScheduleSource("cron(0 2 * * ? *)", "Europe/Paris")
+    # A schedule's timezone is its templates' default; any trigger may set its own.
+    assert (config.trigger("nightly").timezone, config.trigger("nightly").templates_timezone) == (None, "Europe/Paris")
+    assert config.trigger("orders").templates_timezone == "Asia/Tokyo"
     assert config.trigger("orders").source == EventSource({"source": ["x"]}, "orders")
 
 

@@ -105,7 +105,8 @@ def test_example_schedule_and_custom_event(example_config: Any) -> None:
     scheduled = Planner(example_config).plan(normalize(example("eventbridge-scheduled-event.json")))
     assert [r.trigger.name for r in scheduled.runs] == ["nightly-rollup"]
     assert scheduled.runs[0].idempotency_key == "nightly-rollup:2026-11-24T01:00:00Z"
-    assert scheduled.runs[0].request["Arguments"]["--run_date"] == "2026-11-24"
+    # 01:00Z is 02:00 in Paris on the 24th: the rollup is for the Paris day before.
+    assert scheduled.runs[0].request["Arguments"]["--run_date"] == "2026-11-23"
     custom = Planner(example_config).plan(normalize(example("eventbridge-custom-event.json")))
     assert [r.to_json() for r in custom.runs] == [
         {
@@ -195,9 +196,10 @@ def test_optional_key_pattern_group_that_did_not_match_rejects() -> None:
 
 
 def test_event_data_is_never_expanded_again() -> None:
-    config = {"triggers": [s3_trigger(job={"arguments": {"--in": "${key}", "--t": "${time:%Y}"}})]}
-    plan = plan_for(config, s3_event(r"${bucket}/$${x}/${time:%Y}/${event:eventName}"))
-    assert plan.runs[0].request["Arguments"]["--in"] == r"${bucket}/$${x}/${time:%Y}/${event:eventName}"
+    config = {"triggers": [s3_trigger(job={"arguments": {"--in": "${key}", "--t": "${time-1d:%Y}"}})]}
+    key = r"${bucket}/$${x}/${time:%Y}/${time-1d:%Y}/${event:eventName}"
+    plan = plan_for(config, s3_event(key))
+    assert plan.runs[0].request["Arguments"]["--in"] == key
 
 
 @given(key=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40))
@@ -411,3 +413,64 @@ def test_the_run_key_argument_can_be_renamed_or_turned_off() -> None:
 def test_the_run_key_of_event_text_with_a_lone_surrogate_is_still_a_key() -> None:
     assert len(run_key("t:bucket/\ud800.csv")) == RUN_KEY_LENGTH
     assert len(run_key("t:bucket/\udc00")) == RUN_KEY_LENGTH
+
+
+def schedule_plan(argument: str, at: str, schedule_zone: str, **trigger: Any) -> str:
+    """``argument`` rendered for a schedule in ``schedule_zone`` firing at ``at`` (UTC)."""
+    config = {
+        "triggers": [
+            {
+                "name": "nightly",
+                "source": {"type": "schedule", "expression": "rate(1 day)", "timezone": schedule_zone},
+                "job": {"name": "a", "arguments": {"--x": argument}},
+                **trigger,
+            }
+        ]
+    }
+    event = example("eventbridge-scheduled-event.json")
+    event["time"] = at
+    event["resources"] = ["arn:aws:events:eu-west-1:111122223333:rule/my-stack.nightly"]
+    return str(plan_for(config, event).runs[0].request["Arguments"]["--x"])
+
+
+def test_a_tokyo_nightly_at_0130_passes_yesterday_in_tokyo() -> None:
+    # 01:30 in Tokyo on the 25th is 16:30 UTC on the 24th: UTC's "yesterday" would be the 23rd.
+    assert schedule_plan("${time-1d:%Y-%m-%d}", "2026-11-24T16:30:00Z", "Asia/Tokyo") == "2026-11-24"
+    assert schedule_plan("${time:%Y-%m-%d %H:%M %Z}", "2026-11-24T16:30:00Z", "Asia/Tokyo") == "2026-11-25 01:30 JST"
+
+
+def test_the_trigger_timezone_overrides_the_schedule_one_and_event_time_stays_utc() -> None:
+    argument = "${time:%Y-%m-%dT%H:%M%z}|${event_time}"
+    rendered = schedule_plan(argument, "2026-11-24T16:30:00Z", "Asia/Tokyo", timezone="America/New_York")
+    assert rendered == "2026-11-24T11:30-0500|2026-11-24T16:30:00Z"
+
+
+def test_without_a_timezone_time_is_utc() -> None:
+    config = {"triggers": [s3_trigger(job={"arguments": {"--t": "${time-1d:%Y-%m-%d %H:%M}"}})]}
+    assert plan_for(config, s3_event("k")).runs[0].request["Arguments"]["--t"] == "2026-11-23 09:15"
+
+
+def test_an_s3_trigger_renders_time_in_its_own_timezone() -> None:
+    config = {"triggers": [{**s3_trigger(job={"arguments": {"--t": "${time:%H:%M}"}}), "timezone": "Asia/Tokyo"}]}
+    assert plan_for(config, s3_event("k")).runs[0].request["Arguments"]["--t"] == "18:15"
+
+
+@pytest.mark.parametrize(
+    ("argument", "at"), [("${time+2h:%Y}", "9999-12-31T23:00:00Z"), ("${time:%Y}", "9999-12-31T23:00:00Z")]
+)
+def test_a_time_beyond_year_9999_rejects_the_event(argument: str, at: str) -> None:
+    event = example("eventbridge-scheduled-event.json")
+    event.update(time=at, resources=["arn:aws:events:eu-west-1:111122223333:rule/my-stack.nightly"])
+    config = {
+        "triggers": [
+            {
+                "name": "nightly",
+                "source": {"type": "schedule", "expression": "rate(1 day)", "timezone": "Asia/Tokyo"},
+                "job": {"name": "a", "arguments": {"--x": argument}},
+            }
+        ]
+    }
+    plan = plan_for(config, event)
+    assert plan.runs == []
+    (rejected,) = plan.rejected
+    assert "falls outside the years 1 to 9999" in rejected.reason

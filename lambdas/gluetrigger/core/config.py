@@ -41,7 +41,15 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/.+$")
 
 TOP_FIELDS = ("defaults", "triggers")
-TRIGGER_FIELDS = ("name", "description", "source", "job", "idempotency_key", "idempotency_ttl_seconds")
+TRIGGER_FIELDS = (
+    "name",
+    "description",
+    "source",
+    "job",
+    "idempotency_key",
+    "idempotency_ttl_seconds",
+    "timezone",
+)
 JOB_FIELDS = tuple(field.name for field in FIELDS)
 SOURCE_FIELDS = {
     "s3": ("type", "bucket", "prefix", "suffix", "key_pattern", "create"),
@@ -189,6 +197,7 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
     source = _source(doc.get("source"), label, problems)
     job = _job(doc.get("job"), label, problems)
     idempotency_key = _template(doc.get("idempotency_key"), label, "idempotency_key", problems)
+    timezone = _timezone(doc.get("timezone"), label, "timezone", problems)
     ttl = doc.get("idempotency_ttl_seconds", DEFAULT_IDEMPOTENCY_TTL_SECONDS)
     if not is_int(ttl) or not 60 <= ttl <= 366 * 24 * 3600:
         problems.add(label, "idempotency_ttl_seconds", "must be an integer number of seconds, 60..31622400")
@@ -209,6 +218,7 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
         description=description,
         idempotency_key=idempotency_key,
         idempotency_ttl_seconds=ttl,
+        timezone=timezone,
     )
 
 
@@ -263,7 +273,7 @@ def _s3_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> S3Sou
 
 
 def _schedule_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> ScheduleSource | None:
-    from gluetrigger.core.schedule import ScheduleError, parse_schedule, validate_timezone
+    from gluetrigger.core.schedule import ScheduleError, parse_schedule
 
     expression = raw.get("expression")
     if not isinstance(expression, str):
@@ -273,16 +283,24 @@ def _schedule_source(raw: Mapping[str, Any], label: str, problems: _Problems) ->
         parse_schedule(expression)
     except ScheduleError as exc:
         problems.add(label, "source.expression", str(exc))
-    timezone = raw.get("timezone")
-    if timezone is not None:
-        try:
-            if not isinstance(timezone, str):
-                raise ScheduleError("must be an IANA timezone name such as Europe/Paris")
-            validate_timezone(timezone)
-        except ScheduleError as exc:
-            problems.add(label, "source.timezone", str(exc))
-            timezone = None
+    timezone = _timezone(raw.get("timezone"), label, "source.timezone", problems)
     return ScheduleSource(expression=expression, timezone=timezone)
+
+
+def _timezone(raw: object, label: str, field: str, problems: _Problems) -> str | None:
+    """An optional IANA timezone name (a schedule's, or the one a trigger renders time in)."""
+    from gluetrigger.core.schedule import ScheduleError, validate_timezone
+
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, str):
+            raise ScheduleError("must be an IANA timezone name such as Europe/Paris")
+        validate_timezone(raw)
+    except ScheduleError as exc:
+        problems.add(label, field, str(exc))
+        return None
+    return raw
 
 
 def _event_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> EventSource | None:

@@ -99,6 +99,15 @@ class Trigger:
     description: str | None = None
     idempotency_key: Template | None = None
     idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+    # The IANA zone the trigger's ${time...} placeholders are rendered in, as the config wrote it.
+    timezone: str | None = None
+
+    @property
+    def templates_timezone(self) -> str | None:
+        """The zone ``${time...}`` renders in: the trigger's own, else its schedule's, else None (UTC)."""
+        if self.timezone is not None:
+            return self.timezone
+        return self.source.timezone if isinstance(self.source, ScheduleSource) else None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
 from gluetrigger.core.naming import schedule_owner
 from gluetrigger.core.run_key import run_key
 from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES, arguments_size, request
+from gluetrigger.core.templates import local_time
 from gluetrigger.core.variables import event_variables
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ class Planner:
 
 
 def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
-    resolve = _Resolver(trigger.name, event, event_variables(trigger.name, event, groups))
+    resolve = _Resolver(trigger, event, event_variables(trigger.name, event, groups))
     if trigger.idempotency_key is not None:
         key = f"{trigger.name}:{trigger.idempotency_key.render(resolve)}"
     else:
@@ -216,14 +217,15 @@ def build_request(trigger: Trigger, resolve: _Resolver, tag: str | None = None) 
 class _Resolver:
     """Gives each placeholder its value for one event; a missing or empty value rejects the event."""
 
-    def __init__(self, trigger: str, event: InboundEvent, values: dict[str, str | None]) -> None:
-        self.trigger = trigger
+    def __init__(self, trigger: Trigger, event: InboundEvent, values: dict[str, str | None]) -> None:
+        self.trigger = trigger.name
+        self.timezone = trigger.templates_timezone
         self.event = event
         self.values = values
 
     def __call__(self, placeholder: Placeholder) -> str:
         if placeholder.kind == "time":
-            value: str | None = self.event.event_time.strftime(placeholder.arg)
+            value: str | None = self._time(placeholder)
         elif placeholder.kind == "event":
             from jmespath.exceptions import JMESPathError, JMESPathTypeError
 
@@ -245,6 +247,16 @@ class _Resolver:
         if not value:
             raise RenderError(self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}")
         return value
+
+    def _time(self, placeholder: Placeholder) -> str:
+        try:
+            moment = local_time(self.event.event_time, placeholder.offset, self.timezone)
+        except OverflowError:
+            # An event dated at the edge of year 1 or 9999, shifted or seen in a zone beyond it.
+            raise RenderError(
+                self.trigger, f"{placeholder} falls outside the years 1 to 9999 for {self.event.describe()}"
+            ) from None
+        return moment.strftime(placeholder.arg)
 
 
 def _query(expression: str, raw: object) -> str | None:
