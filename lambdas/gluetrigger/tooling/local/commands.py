@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.tooling.local.endpoint import MAX_PORT, EndpointError
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
@@ -101,7 +102,10 @@ def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None
 
 
 def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """``command`` with :class:`_CommandError` turned into its message on stderr and its exit code."""
+    """``command`` with :class:`_CommandError` turned into its message on stderr and its exit code.
+
+    A URL that is no URL (``--endpoint-url``, ``$AWS_ENDPOINT_URL``) is a usage error.
+    """
 
     def run(args: argparse.Namespace) -> int:
         try:
@@ -109,6 +113,9 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         except _CommandError as exc:
             print(f"gluetrigger: {exc}", file=sys.stderr)
             return exc.code
+        except EndpointError as exc:
+            print(f"gluetrigger: {exc}", file=sys.stderr)
+            return EXIT_USAGE
 
     return run
 
@@ -128,6 +135,8 @@ def _local(args: argparse.Namespace) -> int:
     from gluetrigger.tooling.local.emulator import EmulatorError
 
     began = time.monotonic()
+    if not 0 <= args.port <= MAX_PORT:
+        raise _CommandError(EXIT_USAGE, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
     config = _load(args.config)
     demo = _demo(config) if args.once else None
     console = Console(config)
