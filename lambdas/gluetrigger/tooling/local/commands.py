@@ -4,8 +4,9 @@ Registered by :mod:`gluetrigger.tooling.cli`, and imported only when the parser 
 other commands never load boto3 or moto. Exit codes extend the CLI's contract: 0 success
 (with ``--once``: every outcome as the example expects); 1 an invalid config, outcomes that
 differ from the expected ones, or an endpoint that could not do what was asked (unreachable, no
-such queue or job); 2 a usage error (port in use, unknown trigger, no endpoint to talk to); 130
-stopped by Ctrl-C (SIGINT) or SIGTERM, after a clean shutdown.
+such queue or job); 2 a usage error (port in use or out of range, an endpoint URL without a
+scheme, unknown trigger, no endpoint to talk to); 130 stopped by Ctrl-C (SIGINT) or SIGTERM,
+after a clean shutdown.
 """
 
 from __future__ import annotations
