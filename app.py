@@ -26,7 +26,7 @@ VALIDATION_FAILED = "ValidationFailed"
 def main() -> int:
     app = App()
     try:
-        settings = DeploySettings.from_context(app.node.try_get_context)
+        settings = DeploySettings.from_context(app.node.get_all_context())
         config = load_config(settings.triggers_path)
         GlueTriggerStack(app, config=config, settings=settings)
     except ConfigError as exc:

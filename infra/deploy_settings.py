@@ -10,14 +10,24 @@ is what one deployed function reads at run time; these are what the deployment i
 Each setting ``name`` comes from ``-c name=value`` (or cdk.json's context), else from the
 environment variable ``GLUETRIGGER_<NAME>``, else the default below. Context values given with
 ``-c`` are strings, so every parser accepts strings as well as JSON-typed values.
+
+A misspelt setting (``-c alarm_emial=...``) would otherwise be ignored in silence and the stack
+deployed without what the user asked for, so an unknown one fails synth with a "did you mean".
+The context also holds the CDK's own keys (feature flags ``@aws-cdk/...:...``, ``aws:cdk:...``,
+``acknowledged-issue-numbers``, lookups ``availability-zones:...``): every one of them has an
+``@``, ``:``, ``-`` or ``/`` in it, while a setting's name is a Python identifier, so only a key
+made of letters, digits and underscores is taken for ours. Of the ``GLUETRIGGER_*`` variables,
+those the handler reads at run time (``GLUETRIGGER_CONFIG``...) are known too: the same shell may
+hold both when a test or local run sets them.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
@@ -26,15 +36,30 @@ from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
 from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
+from gluetrigger.runtime import environment
 
 __all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "DeploySettings"]
 
 T = TypeVar("T")
-Lookup = Callable[[str], object]
 
 # The "trigger" named in problems about settings, so they print like config problems.
 SETTINGS_LABEL = "settings"
 ENV_PREFIX = "GLUETRIGGER_"
+# A context key shaped like a setting's name; the CDK's own keys never are (see the module docstring).
+SETTING_LIKE = re.compile(r"^\w+$", re.ASCII)
+# What the handler reads at run time: not deploy settings, but not typos either.
+HANDLER_VARIABLES = frozenset(
+    name
+    for name in (
+        environment.CONFIG_JSON_ENV,
+        environment.CONFIG_FILE_ENV,
+        environment.IDEMPOTENCY_TABLE_ENV,
+        environment.DEAD_LETTER_QUEUE_URL_ENV,
+        environment.MAX_RECEIVE_COUNT_ENV,
+        environment.TRACING_ENV,
+    )
+    if name.startswith(ENV_PREFIX)
+)
 
 # Python runtimes the core supports and for which Powertools is known to publish its arm64 layer
 # (the SSM parameter must exist at deploy time); add a newer one once its layer is confirmed.
@@ -118,13 +143,14 @@ class DeploySettings:
         return LOG_RETENTION[self.log_retention_days]
 
     @classmethod
-    def from_context(cls, context: Lookup, environ: Mapping[str, str] | None = None) -> DeploySettings:
-        """Read every setting; ConfigError lists every bad value, one line each.
+    def from_context(cls, context: Mapping[str, object], environ: Mapping[str, str] | None = None) -> DeploySettings:
+        """Read every setting; ConfigError lists every bad value and unknown setting, one line each.
 
-        ``context`` is ``app.node.try_get_context``; ``environ`` defaults to ``os.environ``.
+        ``context`` is ``app.node.get_all_context()``; ``environ`` defaults to ``os.environ``.
         """
         reader = _Reader(context, os.environ if environ is None else environ)
         settings = cls._read(reader)
+        reader.check_unknown()
         if reader.problems:
             raise ConfigError(reader.problems)
         return settings
@@ -159,14 +185,16 @@ class DeploySettings:
 class _Reader:
     """Reads one setting at a time, collecting every bad value instead of stopping at the first."""
 
-    def __init__(self, context: Lookup, environ: Mapping[str, str]) -> None:
+    def __init__(self, context: Mapping[str, object], environ: Mapping[str, str]) -> None:
         self._context = context
         self._environ = environ
+        self._names: list[str] = []
         self.problems: list[Problem] = []
 
     def read(self, name: str, parse: Callable[[object], T], default: T) -> T:
         """``name``'s value from the context, else the environment, parsed; ``default`` when unset or bad."""
-        value = self._context(name)
+        self._names.append(name)
+        value = self._context.get(name)
         if value is None:
             value = self._environ.get(ENV_PREFIX + name.upper())
         if value is None or value == "":
@@ -176,6 +204,23 @@ class _Reader:
         except _InvalidSettingError as exc:
             self.problems.append(Problem(SETTINGS_LABEL, name, f"{exc} (got {value!r})"))
             return default
+
+    def check_unknown(self) -> None:
+        """A problem for every setting-like context key and ``GLUETRIGGER_*`` variable not read."""
+        variables = [ENV_PREFIX + name.upper() for name in self._names]
+        given = [key for key in self._context if SETTING_LIKE.match(key)]
+        self._unknown(given, self._names)
+        given = [key for key in self._environ if key.startswith(ENV_PREFIX) and key not in HANDLER_VARIABLES]
+        self._unknown(given, variables)
+
+    def _unknown(self, given: Iterable[str], known: list[str]) -> None:
+        for name in given:
+            if name in known:
+                continue
+            hint = difflib.get_close_matches(name, known, n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            reason = f"unknown setting{suggestion}; known: {', '.join(known)}"
+            self.problems.append(Problem(SETTINGS_LABEL, name, reason))
 
 
 def _text(value: object) -> str:

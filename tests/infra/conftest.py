@@ -108,7 +108,7 @@ class Synthesized:
 def synthesize(context: Mapping[str, str], outdir: Path) -> Synthesized:
     """What app.py does, with ``context`` on top of cdk.json's and no environment variables read."""
     app = App(outdir=str(outdir), context={**cdk_context(), **context})
-    settings = DeploySettings.from_context(app.node.try_get_context, environ={})
+    settings = DeploySettings.from_context(app.node.get_all_context(), environ={})
     config = load_config(settings.triggers_path)
     stack = GlueTriggerStack(app, config=config, settings=settings)
     app.synth()

@@ -113,3 +113,15 @@ def test_an_unacknowledged_cdk_nag_finding_fails_synth_after_its_report(
     shutil.rmtree(report_file.parent)
     [plugin] = report["pluginReports"]
     assert {v["ruleName"] for v in plugin["violations"]} == {"AwsSolutions-L1"}
+
+
+def test_a_misspelt_setting_fails_synth_with_a_did_you_mean_and_no_traceback(tmp_path: Path) -> None:
+    # As `cdk synth -c alarm_emial=...` passes it, next to cdk.json's feature flags.
+    context = {**cdk_context(), "alarm_emial": "ops@example.com"}
+    result = run_app(tmp_path, CDK_CONTEXT_JSON=json.dumps(context), GLUETRIGGER_MEMORY_M="512")
+    assert result.returncode == 1
+    assert [line.split("; known: ")[0] for line in result.stderr.splitlines()] == [
+        "settings: alarm_emial: unknown setting (did you mean 'alarm_email'?)",
+        "settings: GLUETRIGGER_MEMORY_M: unknown setting (did you mean 'GLUETRIGGER_MEMORY_MB'?)",
+    ]
+    assert list((tmp_path / "cdk.out").glob("*.template.json")) == []

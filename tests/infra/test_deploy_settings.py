@@ -9,12 +9,13 @@ from aws_cdk import aws_logs as logs
 
 from gluetrigger.core.errors import ConfigError
 from infra.deploy_settings import DeploySettings
+from tests.infra.conftest import cdk_context
 
 pytestmark = pytest.mark.infra
 
 
 def read(context: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> DeploySettings:
-    return DeploySettings.from_context((context or {}).get, environ or {})
+    return DeploySettings.from_context(context or {}, environ or {})
 
 
 def problems(context: Mapping[str, object]) -> list[str]:
@@ -101,3 +102,39 @@ def test_every_bad_value_is_reported_on_one_line_naming_the_setting() -> None:
 def test_out_of_range_values_are_refused(name: str, value: object) -> None:
     [problem] = problems({name: value})
     assert problem.startswith(f"settings: {name}: ")
+
+
+def test_a_misspelt_setting_fails_with_a_did_you_mean_listing_the_known_ones() -> None:
+    [problem] = problems({"alarm_emial": "ops@example.com"})
+    assert problem.startswith("settings: alarm_emial: unknown setting (did you mean 'alarm_email'?); known: ")
+    assert "stack_name, triggers, account, region," in problem
+
+
+def test_a_misspelt_environment_variable_fails_the_same_way_and_every_unknown_is_listed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        read({"zzz": "1"}, {"GLUETRIGGER_MEMORY_M": "512", "GLUETRIGGER_ALARM_EMAIL": "ops@example.com"})
+    lines = [str(problem) for problem in caught.value.problems]
+    assert [line.split("; known: ")[0] for line in lines] == [
+        "settings: zzz: unknown setting",
+        "settings: GLUETRIGGER_MEMORY_M: unknown setting (did you mean 'GLUETRIGGER_MEMORY_MB'?)",
+    ]
+    assert "GLUETRIGGER_ALARM_EMAIL" in lines[1]
+
+
+def test_the_cdks_own_context_keys_and_the_handlers_variables_are_not_settings() -> None:
+    cdk = {
+        **cdk_context(),
+        "acknowledged-issue-numbers": [1234],
+        "aws:cdk:enable-path-metadata": True,
+        "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+    }
+    handler = {
+        "GLUETRIGGER_CONFIG": "{}",
+        "GLUETRIGGER_CONFIG_FILE": "config.json",
+        "GLUETRIGGER_IDEMPOTENCY_TABLE": "t",
+        "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": "http://q",
+        "GLUETRIGGER_MAX_RECEIVE_COUNT": "5",
+        "GLUETRIGGER_TRACING": "true",
+        "POWERTOOLS_LOG_LEVEL": "DEBUG",
+    }
+    assert read(cdk, handler) == DeploySettings(max_receive_count=5, tracing=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gluetrigger import __version__
 from gluetrigger.tooling.cli import main
 
 ROOT = Path(__file__).parents[2]
@@ -32,6 +33,13 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "validate", "--config", EXAMPLE_CONFIG) == (0, "4 triggers OK\n", "")
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr() == (f"gluetrigger {__version__}\n", "")
 
 
 def test_validate_reports_every_problem_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,7 +92,7 @@ def test_validate_prints_deprecation_warnings_but_passes(tmp_path: Path, capsys:
         "triggers:\n  - {name: a, source: {type: s3, bucket: bkt}, job: {name: j, allocated_capacity: 5}}\n",
     )
     code, out, err = run(capsys, "validate", "--config", config)
-    assert (code, out) == (0, "1 triggers OK\n")
+    assert (code, out) == (0, "1 trigger OK\n")
     assert err == "a: job.allocated_capacity: warning: is deprecated by Glue; use max_capacity instead\n"
 
 
@@ -225,7 +233,7 @@ def test_yaml_dates_are_read_as_the_text_written(tmp_path: Path, capsys: pytest.
         "      arguments: {--day: 2026-11-24}\n"
         "      execution_role_session_policy: {Version: 2012-10-17, Statement: []}\n",
     )
-    assert run(capsys, "validate", "--config", config)[:2] == (0, "1 triggers OK\n")
+    assert run(capsys, "validate", "--config", config)[:2] == (0, "1 trigger OK\n")
     code, out, _ = run(capsys, "compile", "--config", config)
     job = json.loads(out)["triggers"][0]["job"]
     assert code == 0

@@ -31,8 +31,10 @@ from gluetrigger.runtime.delivery import Delivery
 from gluetrigger.runtime.failures import Failure
 from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
+from gluetrigger.tooling.cli import main
 from gluetrigger.tooling.config_file import load_config
 from gluetrigger.tooling.local.console import Console
+from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.examples import example_entry, example_key
 from gluetrigger.tooling.local.moto_fidelity import object_created_event
 from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog, OutcomeRecorder
@@ -339,3 +341,42 @@ def test_the_handler_never_imports_local_mode_or_moto() -> None:
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert found.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["runs", "--endpoint-url", "127.0.0.1:4572"],
+            "endpoint '127.0.0.1:4572' is not a URL: give it as http://HOST:PORT",
+        ),
+        (["runs", "--endpoint-url", "http://x:99999"], "endpoint 'http://x:99999': the port must be a number 1..65535"),
+        (["runs", "--endpoint-url", "http://x:0"], "endpoint 'http://x:0': the port must be a number 1..65535"),
+        (["local", "--port", "99999"], "--port 99999: must be 1..65535, or 0 for a free one"),
+        (
+            ["local", "--endpoint-url", "localhost:4566"],
+            "endpoint 'localhost:4566' is not a URL: give it as http://HOST:PORT",
+        ),
+        (
+            ["local", "--endpoint-url", "http://x:99999"],
+            "endpoint 'http://x:99999': the port must be a number 1..65535",
+        ),
+    ],
+)
+def test_an_unusable_endpoint_or_port_is_one_line_and_a_usage_error(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(Path(__file__).parents[2] / "triggers.yaml")
+    assert main([*argv, *(["--config", config] if argv[0] == "local" else [])]) == 2
+    assert capsys.readouterr() == ("", f"gluetrigger: {expected}\n")
+
+
+def test_a_schemeless_aws_endpoint_url_is_refused_the_same_way(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "127.0.0.1:4572")
+    assert main(["runs"]) == 2
+    assert (
+        capsys.readouterr().err == "gluetrigger: endpoint '127.0.0.1:4572' is not a URL: give it as http://HOST:PORT\n"
+    )
+    assert Endpoint("http://127.0.0.1:4572").url == "http://127.0.0.1:4572"

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from gluetrigger import __version__
 from gluetrigger.core.errors import ConfigError, EventShapeError, GlueTriggerError
 from gluetrigger.core.events import printable
 
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gluetrigger", description="Event-driven triggers for AWS Glue jobs, from one triggers.yaml."
     )
+    parser.add_argument("--version", action="version", version=f"gluetrigger {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     validate = sub.add_parser("validate", help="check triggers.yaml against every StartJobRun rule")
@@ -107,7 +109,8 @@ def _print_json(document: object, **options: Any) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    print(f"{len(config.triggers)} triggers OK")
+    count = len(config.triggers)
+    print(f"{count} trigger{'' if count == 1 else 's'} OK")
     return EXIT_OK
 
 

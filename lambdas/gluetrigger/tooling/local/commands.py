@@ -4,8 +4,9 @@ Registered by :mod:`gluetrigger.tooling.cli`, and imported only when the parser 
 other commands never load boto3 or moto. Exit codes extend the CLI's contract: 0 success
 (with ``--once``: every outcome as the example expects); 1 an invalid config, outcomes that
 differ from the expected ones, or an endpoint that could not do what was asked (unreachable, no
-such queue or job); 2 a usage error (port in use, unknown trigger, no endpoint to talk to); 130
-stopped by Ctrl-C (SIGINT) or SIGTERM, after a clean shutdown.
+such queue or job); 2 a usage error (port in use or out of range, an endpoint URL without a
+scheme, unknown trigger, no endpoint to talk to); 130 stopped by Ctrl-C (SIGINT) or SIGTERM,
+after a clean shutdown.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.tooling.local.endpoint import MAX_PORT, EndpointError
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
@@ -101,7 +103,10 @@ def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None
 
 
 def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """``command`` with :class:`_CommandError` turned into its message on stderr and its exit code."""
+    """``command`` with :class:`_CommandError` turned into its message on stderr and its exit code.
+
+    A URL that is no URL (``--endpoint-url``, ``$AWS_ENDPOINT_URL``) is a usage error.
+    """
 
     def run(args: argparse.Namespace) -> int:
         try:
@@ -109,6 +114,9 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         except _CommandError as exc:
             print(f"gluetrigger: {exc}", file=sys.stderr)
             return exc.code
+        except EndpointError as exc:
+            print(f"gluetrigger: {exc}", file=sys.stderr)
+            return EXIT_USAGE
 
     return run
 
@@ -128,6 +136,8 @@ def _local(args: argparse.Namespace) -> int:
     from gluetrigger.tooling.local.emulator import EmulatorError
 
     began = time.monotonic()
+    if not 0 <= args.port <= MAX_PORT:
+        raise _CommandError(EXIT_USAGE, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
     config = _load(args.config)
     demo = _demo(config) if args.once else None
     console = Console(config)

@@ -5,6 +5,9 @@ token, ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``, a per-service endpoint override)
 made here, and the environment the real handler reads, point at the emulator with fake
 credentials. The region is fixed so that ``gluetrigger local``, ``local fire`` and ``runs``,
 started from different shells, always look at the same emulated account and region.
+
+A URL botocore cannot use (no scheme, a port out of range) is refused when the
+:class:`Endpoint` is made, as one line, before a client raises its own ValueError from deep inside.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["LOCAL_REGION", "Endpoint", "activate"]
+from gluetrigger.core.errors import GlueTriggerError
+
+__all__ = ["LOCAL_REGION", "Endpoint", "EndpointError", "activate"]
 
 LOCAL_REGION = "us-east-1"
 # Emulators accept any credentials; real ones must never be picked up from the user's shell.
@@ -28,6 +34,12 @@ UNSAFE_VARIABLES = (
     "AWS_USE_DUALSTACK_ENDPOINT",
 )
 SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+SCHEMES = ("http", "https")
+MAX_PORT = 65535
+
+
+class EndpointError(GlueTriggerError, ValueError):
+    """An endpoint URL no client could use; the message says why and what would do."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,17 @@ class Endpoint:
 
     url: str
     region: str = LOCAL_REGION
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in SCHEMES or not parts.hostname:
+            raise EndpointError(f"endpoint {self.url!r} is not a URL: give it as http://HOST:PORT")
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port <= MAX_PORT:
+            raise EndpointError(f"endpoint {self.url!r}: the port must be a number 1..{MAX_PORT}")
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` bound to this endpoint, with fake credentials."""
