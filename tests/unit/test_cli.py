@@ -326,22 +326,24 @@ def test_yaml_text_that_yaml_would_rewrite_is_refused_one_line_each(
     ]
 
 
+# Plain values whose text YAML keeps: accepted, and typed fields keep their types.
+UNCHANGED_PLAIN_VALUES = (
+    "triggers:\n"
+    "  - name: sales\n"
+    "    source: {type: s3, bucket: landing-bucket, create: yes}\n"
+    "    job:\n"
+    "      name: etl\n"
+    "      timeout: 0x10\n"
+    "      job_run_queuing_enabled: on\n"
+    "      arguments: {--n: 3, --flag: true, --ratio: 2.5, --code: '0123', --country: \"NO\",\n"
+    "                  --big: 1e3, --y: Y}\n"
+)
+
+
 def test_yaml_plain_values_whose_text_is_unchanged_are_sent_as_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write(
-        tmp_path,
-        "t.yaml",
-        "triggers:\n"
-        "  - name: sales\n"
-        "    source: {type: s3, bucket: landing-bucket, create: yes}\n"
-        "    job:\n"
-        "      name: etl\n"
-        "      timeout: 0x10\n"
-        "      job_run_queuing_enabled: on\n"
-        "      arguments: {--n: 3, --flag: true, --ratio: 2.5, --code: '0123', --country: \"NO\",\n"
-        "                  --big: 1e3, --y: Y}\n",
-    )
+    config = write(tmp_path, "t.yaml", UNCHANGED_PLAIN_VALUES)
     code, out, _ = run(capsys, "compile", "--config", config)
     trigger = json.loads(out)["triggers"][0]
     assert code == 0
