@@ -227,13 +227,15 @@ def _read(path: str | Path) -> tuple[object, list[Problem]]:
         where = f"line {mark.line + 1}" if mark is not None else str(location)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError([Problem(CONFIG_LABEL, where, f"invalid YAML: {problem}")]) from None
-    found: dict[tuple[str, str], Problem] = {}  # an alias may place one scalar at a position twice
+    # A merge key's values come first in the mapping and its own keys override them, so at each
+    # position the last scalar is the one the document holds.
+    found: dict[tuple[str, str], Problem | None] = {}
     for position, node in _plain_scalars(root, ()):
         named = _text_position(position, data)
         message = rewritten_text(node.value, read_as[id(node)]) if id(node) in read_as else None
-        if named is not None and message is not None:
-            found[named] = Problem(named[0], named[1], message)
-    return data, list(found.values())
+        if named is not None:
+            found[named] = None if message is None else Problem(named[0], named[1], message)
+    return data, [problem for problem in found.values() if problem is not None]
 
 
 def _compose(text: str) -> tuple[Node | None, object, dict[int, object]]:
