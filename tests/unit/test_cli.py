@@ -352,25 +352,3 @@ def test_yaml_plain_values_whose_text_is_unchanged_are_sent_as_written(
     # YAML 1.1 as PyYAML reads it: 1e3 (no dot) and Y are text
     written = {"--n": 3, "--flag": True, "--ratio": 2.5, "--code": "0123", "--country": "NO"}
     assert trigger["job"]["arguments"] == {**written, "--big": "1e3", "--y": "Y"}
-
-
-def test_yaml_rewritten_text_brought_by_an_alias_or_merge_key_is_named_where_it_lands(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = write(
-        tmp_path,
-        "t.yaml",
-        "triggers:\n"
-        "  - name: a\n    source: {type: s3, bucket: b-1, prefix: &code 0123}\n"
-        "    job: {name: j, arguments: &args {--code: *code, --on: on}}\n"
-        "  - name: b\n    source: {type: s3, bucket: b-2}\n    job: {name: j, arguments: {<<: *args, --on: 'on'}}\n",
-    )
-    code, _, err = run(capsys, "validate", "--config", config)
-    reads = "YAML reads 0123 as the number 83; write '0123' in quotes to send it as written"
-    assert code == 1
-    assert err.splitlines() == [
-        f"a: source.prefix: {reads}",
-        f"a: job.arguments.--code: {reads}",
-        "a: job.arguments.--on: YAML reads on as the boolean true; write 'on' in quotes to send it as written",
-        f"b: job.arguments.--code: {reads}",
-    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -526,3 +527,25 @@ def test_a_constant_idempotency_key_is_refused() -> None:
 )
 def test_the_largest_32_bit_integers_and_a_pythonshell_sized_by_capacity_are_accepted(job: dict[str, Any]) -> None:
     assert parse_config(doc(job, idempotency_key="${key}")).trigger("sales").job.name == "sales-etl"
+
+
+def test_yaml_rewritten_text_brought_by_an_alias_or_merge_key_is_named_where_it_lands(tmp_path: Path) -> None:
+    from gluetrigger.tooling.config_file import load_config
+
+    path = tmp_path / "t.yaml"
+    # 0123 reaches three text positions through an alias and a merge key; b overrides the merged --on.
+    path.write_text(
+        "triggers:\n"
+        "  - name: a\n    source: {type: s3, bucket: b-1, prefix: &code 0123}\n"
+        "    job: {name: j, arguments: &args {--code: *code, --on: on}}\n"
+        "  - name: b\n    source: {type: s3, bucket: b-2}\n    job: {name: j, arguments: {<<: *args, --on: 'on'}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    reads = "YAML reads 0123 as the number 83; write '0123' in quotes to send it as written"
+    assert [str(p) for p in caught.value.problems] == [
+        f"a: source.prefix: {reads}",
+        f"a: job.arguments.--code: {reads}",
+        "a: job.arguments.--on: YAML reads on as the boolean true; write 'on' in quotes to send it as written",
+        f"b: job.arguments.--code: {reads}",
+    ]
