@@ -289,3 +289,75 @@ def test_render_jmespath_type_error_is_a_rejection(tmp_path: Path, capsys: pytes
     assert json.loads(out)["rejected"][0]["trigger"] == "ev"
     assert err.startswith("ev: ${event:length(detail.rows)} cannot be evaluated on event ")
     assert "18342" not in err  # the event's value is not quoted
+
+
+def test_yaml_text_that_yaml_would_rewrite_is_refused_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(
+        tmp_path,
+        "t.yaml",
+        "defaults: {arguments: {--region: no}, security_configuration: Off}\n"
+        "triggers:\n"
+        "  - name: sales\n"
+        "    description: ~\n"
+        "    idempotency_key: 1_000\n"
+        "    source: {type: s3, bucket: landing-bucket, prefix: 0123, suffix: 0x1F}\n"
+        "    job:\n"
+        "      name: 0123\n"
+        "      timeout: 0\n"
+        "      arguments:\n"
+        "        --store_code: 0123\n"
+        "        --country: NO\n"
+        "        --ratio: 0.10\n"
+        "        --big: 1.0e+3\n"
+        "        --nothing: null\n",
+    )
+    code, out, err = run(capsys, "validate", "--config", config)
+    quote = "in quotes to send it as written"
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"defaults: arguments.--region: YAML reads no as the boolean false; write 'no' {quote}",
+        f"defaults: security_configuration: YAML reads Off as the boolean false; write 'Off' {quote}",
+        f"sales: description: YAML reads ~ as null (no value); write '~' {quote}",
+        f"sales: idempotency_key: YAML reads 1_000 as the number 1000; write '1_000' {quote}",
+        f"sales: source.prefix: YAML reads 0123 as the number 83; write '0123' {quote}",
+        f"sales: source.suffix: YAML reads 0x1F as the number 31; write '0x1F' {quote}",
+        f"sales: job.name: YAML reads 0123 as the number 83; write '0123' {quote}",
+        f"sales: job.arguments.--store_code: YAML reads 0123 as the number 83; write '0123' {quote}",
+        f"sales: job.arguments.--country: YAML reads NO as the boolean false; write 'NO' {quote}",
+        f"sales: job.arguments.--ratio: YAML reads 0.10 as the number 0.1; write '0.10' {quote}",
+        f"sales: job.arguments.--big: YAML reads 1.0e+3 as the number 1000.0; write '1.0e+3' {quote}",
+        f"sales: job.arguments.--nothing: YAML reads null as null (no value); write 'null' {quote}",
+        # the other problems of the config come in the same run (the default, merged into the trigger, too)
+        "sales: job.timeout: must be an integer number of minutes, 1..10080 (7 days)",
+        "sales: job.security_configuration: must be a string of 1..255 characters",
+    ]
+
+
+# Plain values whose text YAML keeps: accepted, and typed fields keep their types.
+UNCHANGED_PLAIN_VALUES = (
+    "triggers:\n"
+    "  - name: sales\n"
+    "    source: {type: s3, bucket: landing-bucket, create: yes}\n"
+    "    job:\n"
+    "      name: etl\n"
+    "      timeout: 0x10\n"
+    "      job_run_queuing_enabled: on\n"
+    "      arguments: {--n: 3, --flag: true, --ratio: 2.5, --code: '0123', --country: \"NO\",\n"
+    "                  --big: 1e3, --y: Y}\n"
+)
+
+
+def test_yaml_plain_values_whose_text_is_unchanged_are_sent_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "t.yaml", UNCHANGED_PLAIN_VALUES)
+    code, out, _ = run(capsys, "compile", "--config", config)
+    trigger = json.loads(out)["triggers"][0]
+    assert code == 0
+    assert trigger["source"]["create"] is True  # booleans and numbers keep their types
+    assert (trigger["job"]["timeout"], trigger["job"]["job_run_queuing_enabled"]) == (16, True)
+    # YAML 1.1 as PyYAML reads it: 1e3 (no dot) and Y are text
+    written = {"--n": 3, "--flag": True, "--ratio": 2.5, "--code": "0123", "--country": "NO"}
+    assert trigger["job"]["arguments"] == {**written, "--big": "1e3", "--y": "Y"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,11 +100,11 @@ def test_repo_example_is_valid() -> None:
         ({"max_capacity": 101}, "sales: job.max_capacity:"),
         ({"max_capacity": 2.5}, "sales: job.max_capacity:"),
         ({"max_capacity": "10"}, "sales: job.max_capacity:"),
-        ({"allocated_capacity": 1}, "sales: job.allocated_capacity: must be an integer >= 2"),
+        ({"allocated_capacity": 1}, "sales: job.allocated_capacity: must be an integer from 2 to 2147483647"),
         ({"execution_class": "flex"}, "sales: job.execution_class: must be one of FLEX, STANDARD"),
         (
             {"notify_delay_after": 0},
-            "sales: job.notify_delay_after: must be an integer number of minutes >= 1",
+            "sales: job.notify_delay_after: must be an integer number of minutes, 1..2147483647",
         ),
         ({"job_run_queuing_enabled": "yes"}, "sales: job.job_run_queuing_enabled: must be true or false"),
         (
@@ -491,3 +492,69 @@ def test_the_run_key_argument_is_inherited_from_defaults() -> None:
     document = doc()
     document["defaults"] = {"run_key_argument": "--team-run-key"}
     assert parse_config(document).trigger("sales").job.run_key_argument == "--team-run-key"
+
+
+def test_what_cannot_work_is_refused_one_line_per_problem_all_at_once() -> None:
+    document = doc(
+        {
+            "job_type": "pythonshell",
+            "worker_type": "G.1X",
+            "number_of_workers": 2**31,
+            "timeout": 2**31,
+            "notify_delay_after": 2**31,
+        }
+    )
+    document["triggers"][0]["source"]["prefix"] = "/sales/"
+    document["triggers"].append({**copy.deepcopy(S3_TRIGGER), "name": "legacy"})
+    document["triggers"][1]["job"]["allocated_capacity"] = 2**31
+    assert problems(document) == [
+        "sales: source.prefix: must not start with '/': S3 keys have no leading slash",
+        "sales: job.timeout: must be an integer number of minutes, 1..10080 (7 days)",
+        "sales: job.notify_delay_after: must be an integer number of minutes, 1..2147483647",
+        "sales: job.number_of_workers: must be a positive integer, at most 2147483647",
+        "sales: job.worker_type: cannot be set for a pythonshell job (size it with max_capacity: 0.0625 or 1)",
+        "sales: job.number_of_workers: cannot be set for a pythonshell job (size it with max_capacity: 0.0625 or 1)",
+        "legacy: job.allocated_capacity: must be an integer from 2 to 2147483647 (DPUs)",
+    ]
+
+
+def test_a_constant_idempotency_key_is_refused() -> None:
+    one_problem(
+        doc(idempotency_key="nightly"),
+        "sales: idempotency_key: uses no variable: every event would have the same key and only the first would run",
+    )
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        {"number_of_workers": 2**31 - 1, "worker_type": "G.1X"},
+        {"notify_delay_after": 2**31 - 1},
+        {"allocated_capacity": 2**31 - 1},
+        {"job_type": "pythonshell", "max_capacity": 0.0625},
+    ],
+)
+def test_the_largest_32_bit_integers_and_a_pythonshell_sized_by_capacity_are_accepted(job: dict[str, Any]) -> None:
+    assert parse_config(doc(job, idempotency_key="${key}")).trigger("sales").job.name == "sales-etl"
+
+
+def test_yaml_rewritten_text_brought_by_an_alias_or_merge_key_is_named_where_it_lands(tmp_path: Path) -> None:
+    from gluetrigger.tooling.config_file import load_config
+
+    path = tmp_path / "t.yaml"
+    # 0123 reaches three text positions through an alias and a merge key; b overrides the merged --on.
+    path.write_text(
+        "triggers:\n"
+        "  - name: a\n    source: {type: s3, bucket: b-1, prefix: &code 0123}\n"
+        "    job: {name: j, arguments: &args {--code: *code, --on: on}}\n"
+        "  - name: b\n    source: {type: s3, bucket: b-2}\n    job: {name: j, arguments: {<<: *args, --on: 'on'}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    reads = "YAML reads 0123 as the number 83; write '0123' in quotes to send it as written"
+    assert [str(p) for p in caught.value.problems] == [
+        f"a: source.prefix: {reads}",
+        f"a: job.arguments.--code: {reads}",
+        "a: job.arguments.--on: YAML reads on as the boolean true; write 'on' in quotes to send it as written",
+        f"b: job.arguments.--code: {reads}",
+    ]

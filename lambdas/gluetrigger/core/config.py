@@ -243,13 +243,7 @@ def _s3_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> S3Sou
     if not isinstance(bucket, str) or not BUCKET_NAME.match(bucket) or ".." in bucket:
         problems.add(label, "source.bucket", "required: a valid S3 bucket name (3..63 of a-z, 0-9, '.', '-')")
         return None
-    texts: dict[str, str] = {}
-    for field in ("prefix", "suffix"):
-        value = raw.get(field, "")
-        if not isinstance(value, str):
-            problems.add(label, f"source.{field}", "must be a string")
-            value = ""
-        texts[field] = value
+    texts = _s3_texts(raw, label, problems)
     pattern: re.Pattern[str] | None = None
     key_pattern = raw.get("key_pattern")
     if key_pattern is not None:
@@ -270,6 +264,21 @@ def _s3_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> S3Sou
         problems.add(label, "source.create", "must be true or false")
         create = False
     return S3Source(bucket=bucket, prefix=texts["prefix"], suffix=texts["suffix"], key_pattern=pattern, create=create)
+
+
+def _s3_texts(raw: Mapping[str, Any], label: str, problems: _Problems) -> dict[str, str]:
+    """The source's prefix and suffix ("" when absent or wrong)."""
+    texts: dict[str, str] = {}
+    for field in ("prefix", "suffix"):
+        value = raw.get(field, "")
+        if not isinstance(value, str):
+            problems.add(label, f"source.{field}", "must be a string")
+            value = ""
+        texts[field] = value
+    if texts["prefix"].startswith("/"):
+        # S3 keys have no leading slash: s3://bucket/a.csv is the key "a.csv", so "/a" would match nothing.
+        problems.add(label, "source.prefix", "must not start with '/': S3 keys have no leading slash")
+    return texts
 
 
 def _schedule_source(raw: Mapping[str, Any], label: str, problems: _Problems) -> ScheduleSource | None:

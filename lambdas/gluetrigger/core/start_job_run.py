@@ -33,6 +33,7 @@ __all__ = [
     "ARGUMENTS_MAX_BYTES",
     "EXECUTION_CLASSES",
     "FIELDS",
+    "INT32_MAX",
     "JOB_TYPES",
     "NAME_MAX",
     "POLICY_MAX",
@@ -85,6 +86,8 @@ RUN_KEY_ARGUMENT_NAME = re.compile(r"^--[A-Za-z0-9_.-]{1,128}$")
 NAME_MAX = 255
 TIMEOUT_MAX = 10080
 POLICY_MIN, POLICY_MAX = 2, 2048
+# The API's integer members are 32-bit: Glue refuses a larger value at the run, not at deploy.
+INT32_MAX = 2**31 - 1
 
 # A plain request value as JobSpec.settings holds it.
 Setting: TypeAlias = bool | int | float | str
@@ -122,9 +125,9 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def _integer(low: int, high: int | None, message: str) -> Check:
+def _integer(low: int, high: int, message: str) -> Check:
     def check(value: Any) -> str | None:
-        return None if is_int(value) and low <= value and (high is None or value <= high) else message
+        return None if is_int(value) and low <= value <= high else message
 
     return check
 
@@ -220,7 +223,7 @@ FIELDS: tuple[JobField, ...] = (
     JobField(
         "allocated_capacity",
         "AllocatedCapacity",
-        _integer(2, None, "must be an integer >= 2 (DPUs)"),
+        _integer(2, INT32_MAX, f"must be an integer from 2 to {INT32_MAX} (DPUs)"),
         sizing=True,
         deprecated="is deprecated by Glue; use max_capacity instead",
     ),
@@ -234,11 +237,16 @@ FIELDS: tuple[JobField, ...] = (
     JobField(
         "notify_delay_after",
         "NotificationProperty",
-        _integer(1, None, "must be an integer number of minutes >= 1"),
+        _integer(1, INT32_MAX, f"must be an integer number of minutes, 1..{INT32_MAX}"),
         encode=_notification_property,
     ),
     JobField("worker_type", "WorkerType", _one_of(WORKER_TYPES), sizing=True),
-    JobField("number_of_workers", "NumberOfWorkers", _integer(1, None, "must be a positive integer"), sizing=True),
+    JobField(
+        "number_of_workers",
+        "NumberOfWorkers",
+        _integer(1, INT32_MAX, f"must be a positive integer, at most {INT32_MAX}"),
+        sizing=True,
+    ),
     JobField("execution_class", "ExecutionClass", _one_of(EXECUTION_CLASSES)),
     JobField("execution_role_session_policy", "ExecutionRoleSessionPolicy", _session_policy, read=compact_policy),
     # Not sent: the job's JobCommand.Name, declared so the type-specific rules can apply

@@ -47,6 +47,7 @@ def check_job(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list
     findings += _check_fields(job)
     findings += _check_capacity(job)
     findings += _check_job_type(job)
+    findings += _check_pythonshell_workers(job)
     findings += _check_arguments(arguments)
     findings += _check_run_key_argument(job, arguments)
     return findings
@@ -121,6 +122,17 @@ def _check_job_type(job: Mapping[str, Any]) -> list[Finding]:
     return findings
 
 
+def _check_pythonshell_workers(job: Mapping[str, Any]) -> list[Finding]:
+    """A Python shell job is sized by max_capacity alone; Glue refuses workers for it."""
+    if job.get("job_type") != "pythonshell":
+        return []
+    return [
+        (field, "cannot be set for a pythonshell job (size it with max_capacity: 0.0625 or 1)", False)
+        for field in ("worker_type", "number_of_workers")
+        if job.get(field) is not None
+    ]
+
+
 def _check_arguments(arguments: Mapping[str, Template]) -> list[Finding]:
     findings: list[Finding] = []
     for name, template in arguments.items():
@@ -152,11 +164,19 @@ def _check_arguments(arguments: Mapping[str, Template]) -> list[Finding]:
 
 
 def check_template_variables(source: Source, templates: Mapping[str, Template]) -> list[tuple[str, str]]:
-    """(field, message) for every placeholder that ``source`` can never fill, or that can't compile."""
+    """(field, message) for every placeholder that ``source`` can never fill, or that can't compile.
+
+    Also a constant ``idempotency_key`` (no placeholder at all): it would make every event one run.
+    """
     from gluetrigger.core.variables import COMMON_VARIABLES, S3_VARIABLES, available_variables
 
     available = available_variables(source)
     findings: list[tuple[str, str]] = []
+    key = templates.get("idempotency_key")
+    if key is not None and not key.placeholders:
+        findings.append(
+            ("idempotency_key", "uses no variable: every event would have the same key and only the first would run")
+        )
     for field, template in templates.items():
         for placeholder in template.placeholders:
             if placeholder.kind == "var" and placeholder.arg not in available:

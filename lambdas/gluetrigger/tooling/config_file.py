@@ -15,27 +15,43 @@ nesting deeper than :data:`MAX_NESTING` levels (PyYAML composes recursively), an
 Python to read, a value JSON cannot hold (``.inf``, ``.nan``, or a ``!!timestamp``, ``!!binary``,
 ``!!set``, ``!!omap`` or ``!!pairs`` tag: the compiled config is JSON), and an escape that spells a
 lone surrogate, which is not Unicode text.
+
+YAML 1.1 also rewrites some unquoted text: ``0123`` is the number 83, ``NO`` is false, ``0.10`` is
+0.1, ``~`` is null. Where triggers.yaml expects text (argument values, names, prefixes, patterns,
+keys...), such a plain scalar would be sent as something the user never wrote, so it is refused
+with one line saying to quote it (:func:`rewritten_text`); a plain scalar whose text is unchanged
+(``3``, ``true``, ``2.5``) is still accepted and sent as written. Numeric and boolean fields keep
+their types. These problems are reported together with every other problem of the config.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from gluetrigger.core.config import CONFIG_LABEL, parse_config
+from gluetrigger.core.config import CONFIG_LABEL, SOURCE_FIELDS, parse_config
 from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
 from gluetrigger.core.model import Config
 
-__all__ = ["MAX_EXPANDED_VALUES", "MAX_NESTING", "load_config", "not_utf8", "read_document"]
+__all__ = ["MAX_EXPANDED_VALUES", "MAX_NESTING", "load_config", "not_utf8", "read_document", "rewritten_text"]
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+# The implicit types a plain scalar may resolve to instead of text.
+_NOT_TEXT_TAGS = frozenset({_BOOL_TAG, _INT_TAG, _FLOAT_TAG, _NULL_TAG})
+# Fields that hold text, besides argument values: a trigger's, its source's (any type) and its job's.
+_TRIGGER_TEXT = frozenset({"name", "description", "idempotency_key"})
+_SOURCE_TEXT = frozenset(f for fields in SOURCE_FIELDS.values() for f in fields) - {"create", "pattern"}
+_JOB_TEXT = frozenset({"name", "job_run_id", "security_configuration", "worker_type", "execution_class", "job_type"})
 # YAML types with no JSON counterpart, which only an explicit tag (``!!binary``) can ask for.
 _NOT_JSON_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("timestamp", "binary", "set", "omap", "pairs"))
 # A triggers.yaml nests a dozen levels at most (an event pattern, a session policy); PyYAML's
@@ -61,6 +77,8 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
         self._expanded: dict[int, int] = {}  # id(node) -> values it holds, aliases expanded
+        # id(node) -> the value YAML made of a plain scalar that is not text (see rewritten_text)
+        self.read_as: dict[int, object] = {}
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         alias = self.check_event(yaml.AliasEvent)
@@ -93,6 +111,12 @@ class _Loader(yaml.SafeLoader):
             return 1
         children = [child for pair in node.value for child in pair] if isinstance(node, MappingNode) else node.value
         return 1 + sum(self._expanded[id(child)] for child in children)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        value = super().construct_object(node, deep=deep)
+        if isinstance(node, ScalarNode) and node.style is None and node.tag in _NOT_TEXT_TAGS:
+            self.read_as[id(node)] = value
+        return value
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         try:
@@ -146,6 +170,47 @@ _Loader.yaml_implicit_resolvers = {
 
 def read_document(path: str | Path) -> object:
     """The YAML document at ``path``; ConfigError when it is missing or not YAML."""
+    return _read(path)[0]
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate triggers.yaml; ConfigError lists every problem, rewritten text included."""
+    data, rewritten = _read(path)
+    try:
+        config = parse_config(data)
+    except ConfigError as exc:
+        # The core's own line for a field already named here (a null argument, say) would repeat it.
+        named = {(p.trigger, p.field) for p in rewritten}
+        raise ConfigError(rewritten + [p for p in exc.problems if (p.trigger, p.field) not in named]) from None
+    if rewritten:
+        raise ConfigError(rewritten)
+    return config
+
+
+def not_utf8(error: UnicodeDecodeError) -> str:
+    """Why a file read as UTF-8 is not: the first byte that does not decode, and where."""
+    return f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})"
+
+
+def rewritten_text(written: str, value: object) -> str | None:
+    """Why a plain scalar ``written`` that YAML read as ``value`` must be quoted; None when it is sent as written.
+
+    An argument value that is a number or boolean is sent as its text (``true``, ``3``): when that
+    text is what was written, nothing is lost; otherwise (``0123``, ``NO``, ``0.10``, ``~``) it is.
+    """
+    if value is None:
+        if not written:
+            return None  # an empty value: the field is absent, as the core reads it
+        return f"YAML reads {written} as null (no value); write '{written}' in quotes to send it as written"
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if text == written:
+        return None
+    kind = "the boolean" if isinstance(value, bool) else "the number"
+    return f"YAML reads {written} as {kind} {text}; write '{written}' in quotes to send it as written"
+
+
+def _read(path: str | Path) -> tuple[object, list[Problem]]:
+    """The document at ``path`` and a problem for each text position where YAML rewrote the text written."""
     location = Path(path)
     try:
         text = location.read_text(encoding="utf-8")
@@ -154,7 +219,7 @@ def read_document(path: str | Path) -> object:
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(CONFIG_LABEL, str(location), not_utf8(exc))]) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        root, data, read_as = _compose(text)
     except _Refused as exc:
         raise ConfigError([Problem(CONFIG_LABEL, str(location), f"refused YAML: {exc}")]) from None
     except yaml.YAMLError as exc:
@@ -162,13 +227,68 @@ def read_document(path: str | Path) -> object:
         where = f"line {mark.line + 1}" if mark is not None else str(location)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError([Problem(CONFIG_LABEL, where, f"invalid YAML: {problem}")]) from None
+    # A merge key's values come first in the mapping and its own keys override them, so at each
+    # position the last scalar is the one the document holds.
+    found: dict[tuple[str, str], Problem | None] = {}
+    for position, node in _plain_scalars(root, ()):
+        named = _text_position(position, data)
+        message = rewritten_text(node.value, read_as[id(node)]) if id(node) in read_as else None
+        if named is not None:
+            found[named] = None if message is None else Problem(named[0], named[1], message)
+    return data, [problem for problem in found.values() if problem is not None]
 
 
-def not_utf8(error: UnicodeDecodeError) -> str:
-    """Why a file read as UTF-8 is not: the first byte that does not decode, and where."""
-    return f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})"
+def _compose(text: str) -> tuple[Node | None, object, dict[int, object]]:
+    """The node tree, the document built from it, and what each plain non-text scalar was read as."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        return root, (None if root is None else loader.construct_document(root)), loader.read_as
+    finally:
+        loader.dispose()
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate triggers.yaml; ConfigError lists every problem."""
-    return parse_config(read_document(path))
+def _plain_scalars(node: Node | None, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Node]]:
+    """Every scalar under ``node`` with its path (mapping keys as written, list indexes), merges included."""
+    if isinstance(node, ScalarNode):
+        yield path, node
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:  # merge keys are flattened into the mapping by now
+            if isinstance(key, ScalarNode):
+                yield from _plain_scalars(value, (*path, key.value))
+    elif node is not None:
+        for index, item in enumerate(node.value):
+            yield from _plain_scalars(item, (*path, index))
+
+
+def _text_position(path: tuple[str | int, ...], data: object) -> tuple[str, str] | None:
+    """(trigger, field) when ``path`` is a place triggers.yaml expects text, else None."""
+    match path:
+        case ("defaults", "arguments", str(name)):
+            return "defaults", f"arguments.{name}"
+        case ("defaults", str(field)) if field in _JOB_TEXT:
+            return "defaults", field
+        case ("triggers", int(index), *rest) if _is_text_field(rest):
+            return _trigger_label(data, index), ".".join(str(part) for part in rest)
+    return None
+
+
+def _is_text_field(rest: list[str | int]) -> bool:
+    match rest:
+        case [str(field)]:
+            return field in _TRIGGER_TEXT
+        case ["source", str(field)]:
+            return field in _SOURCE_TEXT
+        case ["job", str(field)]:
+            return field in _JOB_TEXT
+        case ["job", "arguments", str()]:
+            return True
+    return False
+
+
+def _trigger_label(data: object, index: int) -> str:
+    """How the core names trigger ``index`` in its problems: its name, or its place in the list."""
+    triggers = data.get("triggers") if isinstance(data, dict) else None
+    raw = triggers[index] if isinstance(triggers, list) and index < len(triggers) else None
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name if isinstance(name, str) and name else f"triggers[{index}]"
