@@ -22,11 +22,22 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["CLIENT_CONFIGS", "GLUE_CONNECT_TIMEOUT_SECONDS", "GLUE_READ_TIMEOUT_SECONDS", "client"]
+__all__ = [
+    "CLIENT_CONFIGS",
+    "GLUE_CALL_BUDGET_MS",
+    "GLUE_CONNECT_TIMEOUT_SECONDS",
+    "GLUE_READ_TIMEOUT_SECONDS",
+    "RECORDING_MARGIN_MS",
+    "client",
+]
 
 # StartJobRun answers in well under a second; these bound how long one attempt can block.
 GLUE_CONNECT_TIMEOUT_SECONDS = 2
 GLUE_READ_TIMEOUT_SECONDS = 5
+# The longest one Glue call can block (connect and read timeouts), and the time kept after it to
+# record its outcome and return: no Glue call begins unless both fit before the deadline.
+GLUE_CALL_BUDGET_MS = (GLUE_CONNECT_TIMEOUT_SECONDS + GLUE_READ_TIMEOUT_SECONDS) * 1000
+RECORDING_MARGIN_MS = 2000
 # Retried by botocore: safe for DynamoDB's conditional writes (a retried write that had succeeded
 # reads as "in progress" and fails retryably, which redelivery resolves) and for the dead-letter
 # queue (a duplicate there is harmless; a lost dead letter is not).

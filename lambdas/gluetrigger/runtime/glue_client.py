@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gluetrigger.core.errors import GlueTriggerError
-from gluetrigger.runtime.aws_clients import GLUE_CONNECT_TIMEOUT_SECONDS, GLUE_READ_TIMEOUT_SECONDS
+from gluetrigger.runtime.aws_clients import GLUE_CALL_BUDGET_MS, RECORDING_MARGIN_MS
 from gluetrigger.runtime.failures import Failure, classify
 from gluetrigger.runtime.run_lookup import RunLookup, RunLookupError
 
@@ -89,8 +89,8 @@ class RetryPolicy:
     max_attempts: int = 4
     base_delay_seconds: float = 0.2
     max_delay_seconds: float = 2.0
-    attempt_budget_ms: int = (GLUE_CONNECT_TIMEOUT_SECONDS + GLUE_READ_TIMEOUT_SECONDS) * 1000
-    safety_margin_ms: int = 2000
+    attempt_budget_ms: int = GLUE_CALL_BUDGET_MS
+    safety_margin_ms: int = RECORDING_MARGIN_MS
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""

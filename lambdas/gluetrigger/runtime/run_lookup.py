@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.runtime.aws_clients import GLUE_CALL_BUDGET_MS, RECORDING_MARGIN_MS
 from gluetrigger.runtime.failures import classify
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class LookupBounds:
     clock_skew_seconds: int = 300
     max_attempts: int = 4
     base_delay_seconds: float = 0.2
-    call_budget_ms: int = 9000
+    call_budget_ms: int = GLUE_CALL_BUDGET_MS + RECORDING_MARGIN_MS
 
 
 class RunLookup:
