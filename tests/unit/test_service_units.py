@@ -559,3 +559,21 @@ def test_a_defect_on_the_last_receive_goes_to_the_dlq_with_the_exception_as_reas
     assert not settler.settle_failure(
         MessageFailed(replace(message, receive_count=2), KeyError("x")), Recorder()
     ).handled
+
+
+def test_starters_sharing_a_dynamodb_client_hook_its_writes_once() -> None:
+    dynamodb = offline_client("dynamodb")
+    for _ in range(3):  # local mode: one starter per trigger, one client per process
+        RunStarter(GlueJobStarter(offline_client("glue")), "table", dynamodb, CONFIG.triggers)
+    model = dynamodb.meta.service_model.operation_model("PutItem")
+    params: dict[str, Any] = {}
+    asked = dynamodb.meta.events.emit("before-parameter-build.dynamodb.PutItem", params=params, model=model)
+    kept = dynamodb.meta.events.emit(
+        "after-call.dynamodb.PutItem", parsed={"Attributes": {}}, model=model, context={}, http_response=None
+    )
+
+    def ours(responses: list[tuple[Any, Any]]) -> list[str]:
+        return [handler.__name__ for handler, _ in responses if handler.__name__.endswith("_old_item")]
+
+    assert params["ReturnValues"] == "ALL_OLD"
+    assert (ours(asked), ours(kept)) == (["_ask_for_old_item"], ["_keep_old_item"])

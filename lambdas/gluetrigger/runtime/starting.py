@@ -121,14 +121,21 @@ class _ReplacedRecords:
 
     Registered on the DynamoDB client's events, so that Powertools' own conditional PutItem also
     returns the item it overwrote (``ReturnValues=ALL_OLD``: no extra call); read back by the
-    start that the write was for, in the same thread.
+    start that the write was for, in the same thread. The client is shared by every starter of
+    the process (local mode builds one per trigger), so the hooks are registered once per client
+    (botocore's ``unique_id``) and the per-thread slot is the process's, not a starter's: each
+    write runs its hooks once, and every starter reads what its own write replaced.
     """
 
+    _local = threading.local()
+    # botocore keys unique ids across events: one per hook.
+    _ASK_ID = "gluetrigger-ask-for-replaced-record"
+    _KEEP_ID = "gluetrigger-keep-replaced-record"
+
     def __init__(self, dynamodb: Any) -> None:
-        self._local = threading.local()
         events = dynamodb.meta.events
-        events.register("before-parameter-build.dynamodb.PutItem", self._ask_for_old_item)
-        events.register("after-call.dynamodb.PutItem", self._keep_old_item)
+        events.register("before-parameter-build.dynamodb.PutItem", self._ask_for_old_item, unique_id=self._ASK_ID)
+        events.register("after-call.dynamodb.PutItem", self._keep_old_item, unique_id=self._KEEP_ID)
 
     def take_in_progress_deadline(self) -> datetime | None:
         """The deadline of the in-progress record the last write of this thread replaced, if any."""
@@ -143,8 +150,9 @@ class _ReplacedRecords:
     def _ask_for_old_item(params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnValues", "ALL_OLD")
 
-    def _keep_old_item(self, parsed: dict[str, Any], **_: Any) -> None:
-        self._local.old = parsed.get("Attributes")
+    @classmethod
+    def _keep_old_item(cls, parsed: dict[str, Any], **_: Any) -> None:
+        cls._local.old = parsed.get("Attributes")
 
 
 @dataclass(frozen=True)
