@@ -268,14 +268,15 @@ def _sqs_record(record: Mapping[str, Any], context: _Context, origin: str) -> It
         yield from _from_body(record.get("body"), context.inner(f"sqs:{message_id}", arn, message_id))
 
 
-def _from_body(body: object, context: _Context) -> Iterator[Item]:
+def _from_body(body: object, context: _Context, name: str = "message body") -> Iterator[Item]:
+    """The events in a JSON text an envelope carries: ``name`` is what the envelope calls it."""
     if not isinstance(body, str):
-        yield Malformed("message body is missing", context.origin, context.message_id)
+        yield Malformed(f"{name} is missing", context.origin, context.message_id)
         return
     try:
         decoded = decode_json(body)
     except EventShapeError as exc:
-        yield Malformed(f"message body is {exc}", context.origin, context.message_id)
+        yield Malformed(f"{name} is {exc}", context.origin, context.message_id)
         return
     yield from _walk(decoded, context)
 
@@ -289,7 +290,7 @@ def _sns(sns: Mapping[str, Any], context: _Context) -> Iterator[Item]:
     if not all(value is None or isinstance(value, str) for value in (message_id, topic)):
         yield Malformed("SNS message's MessageId and TopicArn must be strings", context.origin, context.message_id)
         return
-    yield from _from_body(sns.get("Message"), context.inner(f"sns:{message_id or '?'}", topic))
+    yield from _from_body(sns.get("Message"), context.inner(f"sns:{message_id or '?'}", topic), "SNS Message")
 
 
 def _s3_record(record: Mapping[str, Any], context: _Context) -> Item:

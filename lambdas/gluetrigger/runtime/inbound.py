@@ -4,7 +4,15 @@ The schemas (``schemas/*.json``, shipped with the package) are the handler's inp
 They require what the service reads and nothing more: AWS adds fields over time, and moto's
 events lack some (S3 records without userIdentity, EventBridge envelopes without account), so
 the same handler must accept both. An event that fails is rejected with one line saying which
-field is wrong; event values are never quoted, as they may be sensitive. Before any schema, a
+field is wrong; event values are never quoted, as they may be sensitive.
+
+A notification carrying records (S3's, SNS's) is checked as an envelope, then record by record
+(``schemas/<source>-record.json``): a record that fails is left to the core, which rejects that
+record alone with its reason while the others run, as it does for every record it cannot read;
+only a notification none of whose records passes is refused whole. The envelope requires every
+record to come from the notification's source, so each record the core reads is one its schema
+checked. An SQS batch stays all or nothing: a record without its messageId cannot even be
+reported failed. Before any schema, a
 payload must be I-JSON as :func:`gluetrigger.core.events.document_problem` reads it (no lone
 surrogate, at most ``MAX_NESTING`` levels deep), so nothing recursive ever walks a hostile one.
 
@@ -54,6 +62,8 @@ SHAPES = (SQS_BATCH, S3_NOTIFICATION, SNS_NOTIFICATION, SNS_MESSAGE, EVENTBRIDGE
 LIST = "list"
 
 _RECORD_SOURCES = {"aws:sqs": SQS_BATCH, "aws:sns": SNS_NOTIFICATION}
+# The shapes whose records are checked one by one, and the schema of one record.
+_RECORD_SCHEMAS = {S3_NOTIFICATION: "s3-record", SNS_NOTIFICATION: "sns-record"}
 
 
 class InvalidEventError(GlueTriggerError, ValueError):
@@ -80,11 +90,8 @@ class InboundValidator:
     """Every shape's schema, compiled once."""
 
     def __init__(self) -> None:
-        folder = resources.files("gluetrigger.runtime") / "schemas"
-        self._validators: dict[str, Callable[[Any], Any]] = {
-            shape: fastjsonschema.compile(json.loads((folder / f"{shape}.json").read_text(encoding="utf-8")))
-            for shape in SHAPES
-        }
+        self._validators = {shape: _compiled(shape) for shape in SHAPES}
+        self._record_validators = {shape: _compiled(name) for shape, name in _RECORD_SCHEMAS.items()}
 
     def check(self, event: object) -> str:
         """The shape of a whole payload, or of one SQS message body; InvalidEventError if it fits none."""
@@ -108,9 +115,35 @@ class InboundValidator:
         shape = shape_of(event)
         if shape is None:
             raise InvalidEventError(unknown_shape(event))
-        try:
-            self._validators[shape](event)
-        except fastjsonschema.JsonSchemaValueException as error:
-            # fastjsonschema names the root "data": "data.Records[0].s3 must contain ['object'] ..."
-            raise InvalidEventError(f"invalid {shape} event: {error.message.replace('data', 'event', 1)}") from None
+        problem = _problem(self._validators[shape], event, "event")
+        if problem is None and shape in self._record_validators:
+            problem = self._records_problem(self._record_validators[shape], event["Records"])
+        if problem is not None:
+            raise InvalidEventError(f"invalid {shape} event: {problem}")
         return shape
+
+    @staticmethod
+    def _records_problem(validator: Callable[[Any], Any], records: list[Any]) -> str | None:
+        """Why no record passes, naming the first one; None when one does (the core rejects the others)."""
+        problems = [_problem(validator, record, f"event.Records[{index}]") for index, record in enumerate(records)]
+        if any(problem is None for problem in problems):
+            return None
+        more = f" (and {len(problems) - 1} more invalid records)" if len(problems) > 1 else ""
+        return f"{problems[0]}{more}"
+
+
+def _compiled(name: str) -> Callable[[Any], Any]:
+    """The schema ``schemas/<name>.json``, compiled."""
+    text = (resources.files("gluetrigger.runtime") / "schemas" / f"{name}.json").read_text(encoding="utf-8")
+    validator: Callable[[Any], Any] = fastjsonschema.compile(json.loads(text))
+    return validator
+
+
+def _problem(validator: Callable[[Any], Any], document: object, path: str) -> str | None:
+    """What ``validator`` finds wrong with ``document`` (found at ``path``), on one line; None if nothing."""
+    try:
+        validator(document)
+    except fastjsonschema.JsonSchemaValueException as error:
+        # fastjsonschema names the root "data": "data.s3 must contain ['object'] properties"
+        return error.message.replace("data", path, 1)
+    return None
