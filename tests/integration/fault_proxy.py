@@ -72,6 +72,7 @@ class Fault:
     forward: bool = False  # send the request upstream first: it takes effect, its answer does not arrive
     relay: bool = False  # answer with the upstream's own response, after delay_seconds (implies forward)
     kill: bool = False  # SIGKILL the proxy's client process instead of answering
+    after: int = 0  # let this many matching requests through untouched before failing any
 
     def __post_init__(self) -> None:
         if self.drop + self.relay + self.kill > 1:
@@ -198,6 +199,9 @@ class FaultProxy:
         """
         with self._lock:
             fault = self._draw(target)
+            if fault is not None and fault.after > 0:
+                fault.after -= 1
+                fault = None
             if fault is not None and fault.times is not None:
                 fault.times -= 1
                 if fault.times <= 0:

@@ -1,19 +1,21 @@
 """Every event shape, delivered directly and through SQS, starts one run per logical event.
 
-The examples in examples/events are the AWS-documented shapes; the last tests feed the handler
-what moto itself emits (S3 notifications and EventBridge events delivered to SQS), which lacks
-fields AWS sends, to show that the inbound schemas require only what the service needs.
+The examples in examples/events are the AWS-documented shapes; Powertools' own SQS test events
+(tests/events/powertools) go through too; the last tests feed the handler what moto itself emits
+(S3 notifications and EventBridge events delivered to SQS), which lacks fields AWS sends, to show
+that the inbound schemas require only what the service needs.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .conftest import REGION, Emulator
-from .helpers import BUCKET, example, invoke, own_arguments, sqs_event_from
+from .helpers import BUCKET, captured_logs, example, failed_ids, invoke, own_arguments, sqs_event_from
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +31,19 @@ VIA_SQS = [
     ("sqs-s3-notifications", ["it-sales-etl", "it-partner-ingest"]),
     ("sqs-eventbridge-events", ["it-sales-etl", "it-orders-load"]),
     ("sqs-sns-s3-notification", ["it-sales-etl"]),
+]
+
+
+POWERTOOLS = Path(__file__).parents[1] / "events" / "powertools"
+NOT_JSON = "message body is not JSON"
+HELLO_WORLD = "not an event shape gluetrigger knows (top-level keys: message, username)"
+# Powertools' SQS events, and the reason each message is refused (None: handled).
+POWERTOOLS_SQS = [
+    ("s3SqsEvent", [None]),
+    ("sqsEvent", [NOT_JSON, "not an event shape gluetrigger knows (top-level keys: message)"]),
+    ("sqsDlqTriggerEvent", [NOT_JSON]),
+    ("snsSqsEvent", [HELLO_WORLD]),
+    ("snsSqsFifoEvent", [HELLO_WORLD]),
 ]
 
 
@@ -155,3 +170,33 @@ def test_moto_s3_eventbridge_notifications_through_sqs(aws: Emulator) -> None:
     assert response == {"batchItemFailures": []}
     [run] = aws.job_runs("it-sales-etl")
     assert run["Arguments"]["--day"] == "2026-01-03"
+
+
+def powertools_sqs_event(name: str) -> dict[str, Any]:
+    """Powertools' SQS event ``name``; s3SqsEvent's object is moved to the partner-drop trigger's bucket and prefix."""
+    text = (POWERTOOLS / f"{name}.json").read_text()
+    event: dict[str, Any] = json.loads(text.replace(r"\"name\":\"xxx\"", rf"\"name\":\"{BUCKET}\""))
+    for record in event["Records"]:
+        record["body"] = record["body"].replace('"key":"test.pdf"', '"key":"partners/test.pdf"')
+    return event
+
+
+@pytest.mark.parametrize(("name", "reasons"), POWERTOOLS_SQS)
+def test_powertools_sqs_events_through_the_handler(aws: Emulator, name: str, reasons: list[str | None]) -> None:
+    event = powertools_sqs_event(name)
+
+    with captured_logs() as logs:
+        response = invoke(event)
+
+    message_ids = [record["messageId"] for record in event["Records"]]
+    refused = {message_id: reason for message_id, reason in zip(message_ids, reasons, strict=True) if reason}
+    assert failed_ids(response) == list(refused)
+    errors = {
+        line["message_id"]: str(line.get("reason") or line["reasons"]) for line in logs if line["level"] == "ERROR"
+    }
+    assert list(errors) == list(refused)  # one line each, at ERROR, naming the message
+    for message_id, reason in refused.items():
+        assert reason in errors[message_id]
+    expected = [] if refused else [f"s3://{BUCKET}/partners/test.pdf"]
+    assert [run["Arguments"]["--object"] for run in aws.job_runs("it-partner-ingest")] == expected
+    assert sum(run_counts(aws).values()) == len(expected)
