@@ -290,3 +290,25 @@ def test_the_same_record_twice_in_a_message_plans_one_idempotency_key_twice() ->
 
     assert isinstance(plan, Plan)
     assert [run.idempotency_key for run in plan.runs] == ["queued:xxx/test.pdf@00643717F9F8B85354"] * 2
+
+
+def test_each_record_of_an_sns_notification_is_checked_on_its_own() -> None:
+    event = powertools_event("snsEvent")
+    good = event["Records"][0]
+    good["Sns"]["Message"] = json.dumps({"Records": [s3_sqs_record(key="via-sns.pdf")]})
+    bad = json.loads(json.dumps(good))
+    del bad["Sns"]["Message"]
+    event["Records"].append(bad)
+
+    assert outcomes(event) == [
+        started("queued", object="s3://xxx/via-sns.pdf", region="us-east-1"),
+        ("rejected", "event/sns:95df01b4-ee98-5cb9-9903-4c221d41eb5e: SNS Message is missing"),
+    ]
+    del good["Sns"]["Message"]
+    assert outcomes(event) == [
+        (
+            "rejected",
+            "invalid sns-notification event: event.Records[0].Sns must contain ['Message'] properties "
+            "(and 1 more invalid records)",
+        )
+    ]
