@@ -51,7 +51,7 @@ FUNCTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 def config_file(function: str) -> str:
     """Where ``function``'s compiled config is, relative to the code root (what the handler is given)."""
     if not FUNCTION_NAME.match(function):
-        raise ValueError(f"{function!r} cannot name a config file: letters, digits, '-' and '_' only")
+        raise ValueError(f"{function!r} cannot name a config file: 1..128 letters, digits, '-' and '_', not first")
     return str(PurePosixPath(CONFIG_DIR, f"{function}.json"))
 
 
