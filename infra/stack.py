@@ -2,7 +2,8 @@
 
 Per trigger: a function (allowed to start that trigger's job only) and its source: a rule ->
 queue -> function for S3 and custom events, a Scheduler schedule or rule for schedules. Shared:
-the idempotency table, the DLQ, the buckets, the Powertools layer, the alarms.
+the idempotency table, the DLQ, the buckets, the Powertools layer, the code asset (with every
+function's compiled config, see :mod:`infra.code_asset`), the alarms.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from constructs import Construct
 
 from gluetrigger.core.model import Config, S3Source, ScheduleSource, Trigger
 from infra.alarms import Alarms
+from infra.code_asset import function_code
 from infra.deploy_settings import DeploySettings
 from infra.deployment import Deployment
 from infra.powertools_layer import powertools_layer
@@ -19,7 +21,7 @@ from infra.queued_rule import QueuedRule
 from infra.s3_source import Buckets
 from infra.schedule_source import ScheduledSource
 from infra.state import SharedState
-from infra.trigger_function import ARCHITECTURE, TriggerFunction, function_code, python_runtime
+from infra.trigger_function import ARCHITECTURE, TriggerFunction, python_runtime
 
 __all__ = ["GlueTriggerStack"]
 
@@ -36,7 +38,6 @@ class GlueTriggerStack(Stack):
             env=Environment(account=settings.account, region=settings.region),
             tags=dict(settings.tags),
         )
-        self._config = config
         state = SharedState(self, "State")
         self._deployment = Deployment(
             settings=settings,
@@ -44,7 +45,8 @@ class GlueTriggerStack(Stack):
             layer=powertools_layer(
                 self, "PowertoolsLayer", runtime=python_runtime(settings.runtime), architecture=ARCHITECTURE
             ),
-            code=function_code(),
+            # A function per trigger, named after it, reading its own compiled config from the shared asset.
+            code=function_code(self, config, {trigger.name: [trigger.name] for trigger in config.triggers}),
         )
         Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
         self._alarms = Alarms(self, "Alarms", settings=settings, dlq=state.dlq)
@@ -58,7 +60,7 @@ class GlueTriggerStack(Stack):
 
     def _add(self, trigger: Trigger) -> None:
         scope = Construct(self, trigger.name)
-        function = TriggerFunction(scope, "Function", trigger=trigger, config=self._config, deployment=self._deployment)
+        function = TriggerFunction(scope, "Function", trigger=trigger, deployment=self._deployment)
         self._alarms.watch(function)
         CfnOutput(
             scope, "FunctionName", description=f"{trigger.name}: function name", value=function.function.function_name

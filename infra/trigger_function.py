@@ -2,29 +2,24 @@
 
 A function per trigger (rather than one for all) is what makes least privilege possible: its
 role names a single job ARN. It also gives each trigger its own concurrency, alarms and logs,
-and keeps its environment small: the function receives only its own compiled trigger.
+and each function reads only its own compiled trigger (a file of the shared code asset).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jsii
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from gluetrigger.core.config import compile_config
-from gluetrigger.core.errors import ConfigError, Problem
 from gluetrigger.core.idempotency_record import leading_key_pattern
-from gluetrigger.core.model import Config, Trigger
 from gluetrigger.runtime.environment import (
-    CONFIG_JSON_ENV,
+    CONFIG_FILE_ENV,
     DEAD_LETTER_QUEUE_URL_ENV,
     IDEMPOTENCY_TABLE_ENV,
     MAX_RECEIVE_COUNT_ENV,
@@ -33,60 +28,24 @@ from gluetrigger.runtime.environment import (
     TRACE_DISABLED_ENV,
     TRACING_ENV,
 )
+from infra.code_asset import config_file
 from infra.nag import acknowledge
 
 if TYPE_CHECKING:
+    from gluetrigger.core.model import Trigger
     from infra.deploy_settings import DeploySettings
     from infra.deployment import Deployment
     from infra.state import SharedState
 
-__all__ = [
-    "ARCHITECTURE",
-    "ENVIRONMENT_MAX_BYTES",
-    "HANDLER",
-    "IDEMPOTENCY_ACTIONS",
-    "QUEUE_URL_MAX",
-    "TriggerFunction",
-    "environment_size",
-    "function_code",
-    "python_runtime",
-]
+__all__ = ["ARCHITECTURE", "HANDLER", "IDEMPOTENCY_ACTIONS", "TriggerFunction", "python_runtime"]
 
 HANDLER = "gluetrigger.handler.handler"
-LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
-# The tooling (CLI, YAML loading, local mode with moto) never runs in Lambda, so it stays out of the function's code.
-ASSET_EXCLUDE = ("**/__pycache__", "**/*.pyc", "*.egg-info", "gluetrigger/tooling")
 # Graviton: cheaper per millisecond for the same work, and the Powertools layer exists for it.
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# Lambda's limit on a function's environment variables, names and values together.
-ENVIRONMENT_MAX_BYTES = 4096
-# Generated names are unknown at synth time (tokens): count the longest each can be.
-# The idempotency table's name: the longest DynamoDB allows.
-TABLE_NAME_MAX = 255
-# The DLQ's URL: https://<SQS endpoint>/<12-digit account>/<queue name, at most 80 characters>. The
-# longest endpoint in any partition botocore knows is 35 characters (sqs.cn-northwest-1.amazonaws.com.cn):
-# 64 leaves room for longer regions and partitions.
-QUEUE_URL_MAX = len("https://") + 64 + len("/123456789012/") + 80
-TOKEN_MAX_BYTES = {IDEMPOTENCY_TABLE_ENV: TABLE_NAME_MAX, DEAD_LETTER_QUEUE_URL_ENV: QUEUE_URL_MAX}
 # Start the trigger's job, and list its runs to find one again by its run key.
 GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns"]
 # What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-# Characters IAM would read as a wildcard or a policy variable inside a resource ARN.
-IAM_SPECIAL = ("*", "?", "${")
-
-
-def function_code() -> lambda_.Code:
-    """The ``lambdas/`` directory as the code asset; create once per stack and share it."""
-    return lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=list(ASSET_EXCLUDE))
-
-
-def environment_size(environment: dict[str, str]) -> int:
-    """The bytes Lambda counts for ``environment``, a token counted at its value's longest."""
-    return sum(
-        len(name.encode()) + (TOKEN_MAX_BYTES[name] if Token.is_unresolved(value) else len(value.encode()))
-        for name, value in environment.items()
-    )
 
 
 def python_runtime(name: str) -> lambda_.Runtime:
@@ -97,14 +56,11 @@ def python_runtime(name: str) -> lambda_.Runtime:
 class TriggerFunction(Construct):
     """The function serving one trigger, its role, log group and failure destination."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, trigger: Trigger, config: Config, deployment: Deployment
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, trigger: Trigger, deployment: Deployment) -> None:
         super().__init__(scope, construct_id)
         self.trigger = trigger
         settings, state = deployment.settings, deployment.state
-        environment = _environment(trigger, config, deployment)
-        _check(trigger, environment)
+        environment = _environment(trigger, deployment)
         role = iam.Role(
             self,
             "Role",
@@ -147,6 +103,7 @@ class TriggerFunction(Construct):
 
     def _grant(self, role: iam.Role, state: SharedState) -> None:
         """Start this trigger's job and find its runs again, and nothing else; its own records; dead-letter."""
+        # A literal name without IAM's wildcards (validation refuses the rest), so the ARN is this job's alone.
         job_arn = Stack.of(self).format_arn(service="glue", resource="job", resource_name=self.trigger.job.name)
         # GetJobRuns: a start whose outcome is unknown is looked up by its run key, never resent blindly.
         role.add_to_principal_policy(iam.PolicyStatement(actions=GLUE_ACTIONS, resources=[job_arn]))
@@ -197,11 +154,17 @@ class _SendOnlyDestination:
         return lambda_.DestinationConfig(destination=self._queue.queue_arn)
 
 
-def _environment(trigger: Trigger, config: Config, deployment: Deployment) -> dict[str, str]:
-    """The handler's environment: ``trigger``'s compiled config and where the shared resources are."""
+def _environment(trigger: Trigger, deployment: Deployment) -> dict[str, str]:
+    """The handler's environment: where ``trigger``'s compiled config and the shared resources are.
+
+    The config itself is a file of the code asset (see :mod:`infra.code_asset`), so every value
+    here is a name, a URL or a switch of bounded length: far below Lambda's 4 KB limit whatever
+    the config and the settings.
+    """
     settings, state = deployment.settings, deployment.state
     return {
-        CONFIG_JSON_ENV: json.dumps(compile_config(config, only=trigger.name), separators=(",", ":")),
+        # Relative to the code root: the handler resolves it against LAMBDA_TASK_ROOT.
+        CONFIG_FILE_ENV: config_file(trigger.name),
         IDEMPOTENCY_TABLE_ENV: state.table.table_name,
         # Where the handler sends what fails for good, at once and with the reason.
         DEAD_LETTER_QUEUE_URL_ENV: state.dlq.queue_url,
@@ -215,30 +178,3 @@ def _environment(trigger: Trigger, config: Config, deployment: Deployment) -> di
         # The trigger queue's maxReceiveCount: on the last receive the handler dead-letters with the reason.
         MAX_RECEIVE_COUNT_ENV: str(settings.max_receive_count),
     }
-
-
-def _check(trigger: Trigger, environment: dict[str, str]) -> None:
-    """Fail synth, naming the trigger, for what would otherwise fail (or over-grant) at deploy time."""
-    problems: list[Problem] = []
-    if any(special in trigger.job.name for special in IAM_SPECIAL):
-        problems.append(
-            Problem(
-                trigger.name,
-                "job.name",
-                "contains '*', '?' or '${', which IAM would read as a wildcard or variable in the "
-                "glue:StartJobRun grant; rename the job",
-            )
-        )
-    size = environment_size(environment)
-    if size > ENVIRONMENT_MAX_BYTES:
-        compiled = len(environment[CONFIG_JSON_ENV].encode())
-        problems.append(
-            Problem(
-                trigger.name,
-                "(compiled config)",
-                f"{compiled} bytes of compiled config make the function's environment {size} bytes, over "
-                f"Lambda's {ENVIRONMENT_MAX_BYTES}-byte limit; shorten its arguments, pattern or description",
-            )
-        )
-    if problems:
-        raise ConfigError(problems)

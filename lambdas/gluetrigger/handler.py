@@ -1,7 +1,8 @@
 """The Lambda entry point, ``gluetrigger.handler.handler``: events in, Glue job runs out.
 
-Environment (read once per container, see :mod:`gluetrigger.runtime.environment`): ``GLUETRIGGER_CONFIG``
-(the JSON ``gluetrigger compile`` prints) or ``GLUETRIGGER_CONFIG_FILE`` (a file holding it),
+Environment (read once per container, see :mod:`gluetrigger.runtime.environment`): ``GLUETRIGGER_CONFIG_FILE``
+(a file holding the JSON ``gluetrigger compile`` prints, relative to ``LAMBDA_TASK_ROOT``: the stack ships
+it in the code asset) or ``GLUETRIGGER_CONFIG`` (that JSON inline),
 ``GLUETRIGGER_IDEMPOTENCY_TABLE``, ``POWERTOOLS_METRICS_NAMESPACE`` (default GlueTrigger),
 ``POWERTOOLS_SERVICE_NAME`` (default gluetrigger), ``GLUETRIGGER_TRACING`` (default off;
 ``POWERTOOLS_TRACE_DISABLED`` wins), ``POWERTOOLS_LOG_LEVEL``, ``GLUETRIGGER_DEAD_LETTER_QUEUE_URL``

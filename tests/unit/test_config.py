@@ -67,6 +67,9 @@ def test_repo_example_is_valid() -> None:
         ({"name": ""}, "sales: job.name: must be a string of 1..255"),
         ({"name": "x" * 256}, "sales: job.name: must be a string of 1..255"),
         ({"name": "etl-${key}"}, "sales: job.name: must be literal"),
+        # The deployment grants StartJobRun on the job's ARN: IAM would read these as wildcards (synth agrees).
+        ({"name": "etl-*"}, "sales: job.name: contains '*' or '?', which IAM would read as a wildcard"),
+        ({"name": "etl-?"}, "sales: job.name: contains '*' or '?', which IAM would read as a wildcard"),
         ({"security_configuration": ""}, "sales: job.security_configuration: must be a string of 1..255"),
         (
             {"security_configuration": "s" * 256},

@@ -247,20 +247,82 @@ def test_config_loads_inline_or_from_a_file(tmp_path: Path) -> None:
     assert [t.name for t in inline[0].triggers] == [t.name for t in from_file[0].triggers] == ["t"]
 
 
+def test_a_bad_compiled_config_is_a_config_error_naming_the_field() -> None:
+    with pytest.raises(ConfigError, match="triggers: must be a non-empty list"):
+        HandlerEnvironment(idempotency_table="t", config_json='{"triggers": []}').load_config()
+
+
+def config_file_env(path: str, **extra: str) -> dict[str, str]:
+    return {"GLUETRIGGER_CONFIG_FILE": path, "GLUETRIGGER_IDEMPOTENCY_TABLE": "t", **extra}
+
+
 @pytest.mark.parametrize(
-    ("environment", "message"),
+    ("content", "reason"),
     [
-        (HandlerEnvironment(idempotency_table="t", config_json="{not json"), "GLUETRIGGER_CONFIG: not the JSON"),
-        (HandlerEnvironment(idempotency_table="t", config_file="/nonexistent/config.json"), "cannot read"),
-        (
-            HandlerEnvironment(idempotency_table="t", config_json='{"triggers": []}'),
-            "triggers: must be a non-empty list",
-        ),
+        (None, "cannot read: No such file or directory"),
+        ("directory", "cannot read: Is a directory"),
+        (b"{not json", "not the JSON `gluetrigger compile` prints: Expecting property name enclosed in double quotes"),
+        (b'{"triggers": "\xff"}', "not the JSON `gluetrigger compile` prints: 'utf-8' codec can't decode byte 0xff"),
     ],
+    ids=["missing", "unreadable", "not-json", "not-utf-8"],
 )
-def test_bad_config_is_a_config_error(environment: HandlerEnvironment, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+def test_a_config_file_that_cannot_be_read_is_one_environment_line(
+    tmp_path: Path, content: bytes | str | None, reason: str
+) -> None:
+    path = tmp_path / "gluetrigger-config" / "t.json"
+    if content == "directory":
+        path.mkdir(parents=True)
+    elif isinstance(content, bytes):
+        path.parent.mkdir()
+        path.write_bytes(content)
+    environment = HandlerEnvironment.from_env(
+        config_file_env("gluetrigger-config/t.json", LAMBDA_TASK_ROOT=str(tmp_path))
+    )
+    with pytest.raises(HandlerEnvironmentError) as raised:
         environment.load_config()
+    [line] = str(raised.value).splitlines()
+    assert line.startswith(f"GLUETRIGGER_CONFIG_FILE {path}: {reason}")
+
+
+def test_inline_config_that_is_not_json_is_one_environment_line() -> None:
+    with pytest.raises(HandlerEnvironmentError) as raised:
+        HandlerEnvironment(idempotency_table="t", config_json="{not json").load_config()
+    [line] = str(raised.value).splitlines()
+    assert line.startswith("GLUETRIGGER_CONFIG: not the JSON `gluetrigger compile` prints: Expecting property name")
+
+
+def write_compiled(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(compile_config(parse_config(CONFIG), "t")), encoding="utf-8")
+
+
+def test_a_relative_config_file_is_found_under_the_lambda_task_root_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_compiled(tmp_path / "task" / "gluetrigger-config" / "t.json")
+    write_compiled(tmp_path / "gluetrigger-config" / "t.json")  # a decoy in the working directory
+    monkeypatch.chdir(tmp_path)
+    env = config_file_env("gluetrigger-config/t.json", LAMBDA_TASK_ROOT=str(tmp_path / "task"))
+    environment = HandlerEnvironment.from_env(env)
+    assert environment.config_file == str(tmp_path / "task" / "gluetrigger-config" / "t.json")
+    config, only = environment.load_config()
+    assert (only, [t.name for t in config.triggers]) == ("t", ["t"])
+
+
+def test_a_relative_config_file_is_found_in_the_working_directory_outside_lambda(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_compiled(tmp_path / "gluetrigger-config" / "t.json")
+    monkeypatch.chdir(tmp_path)
+    environment = HandlerEnvironment.from_env(config_file_env("gluetrigger-config/t.json"))
+    assert environment.config_file == str(tmp_path / "gluetrigger-config" / "t.json")
+    assert environment.load_config()[1] == "t"
+
+
+def test_an_absolute_config_file_is_taken_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    env = config_file_env(str(path), LAMBDA_TASK_ROOT="/var/task")
+    assert HandlerEnvironment.from_env(env).config_file == str(path)
 
 
 @pytest.mark.parametrize(

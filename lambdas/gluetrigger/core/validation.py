@@ -33,6 +33,8 @@ __all__ = ["check_job", "check_template_variables", "looks_secret"]
 SECRET_NAME = re.compile(r"pass(word|wd)|secret|token|api[-_]?key|credential", re.IGNORECASE)
 # A literal that points at a secret store rather than holding the secret is what the reference asks for.
 SECRET_REFERENCE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm):")
+# What IAM reads as a wildcard inside a resource ARN ('${', a policy variable, is the job name row's own rule).
+IAM_WILDCARDS = ("*", "?")
 
 Finding = tuple[str, str, bool]  # (job field, message, is_warning)
 
@@ -45,6 +47,7 @@ def check_job(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list
     """Every StartJobRun rule that ``job`` (a raw job block) breaks: each field's, then those across fields."""
     findings: list[Finding] = []
     findings += _check_fields(job)
+    findings += _check_job_name(job)
     findings += _check_capacity(job)
     findings += _check_job_type(job)
     findings += _check_pythonshell_workers(job)
@@ -68,6 +71,20 @@ def _check_run_key_argument(job: Mapping[str, Any], arguments: Mapping[str, Temp
         ]
     if isinstance(name, str) and name in arguments:
         return [(field, f"{name} is also set in arguments; the run key needs an argument of its own", False)]
+    return []
+
+
+def _check_job_name(job: Mapping[str, Any]) -> list[Finding]:
+    """The deployment grants glue:StartJobRun on the job's ARN: a wildcard there would grant other jobs too."""
+    name = job.get("name")
+    if isinstance(name, str) and any(wildcard in name for wildcard in IAM_WILDCARDS):
+        return [
+            (
+                "name",
+                "contains '*' or '?', which IAM would read as a wildcard in the deployed grant; rename the job",
+                False,
+            )
+        ]
     return []
 
 

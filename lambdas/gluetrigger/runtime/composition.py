@@ -42,7 +42,8 @@ __all__ = ["build_service"]
 def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeObserver] = ()) -> Service:
     """The handler's service; ``observers`` are told every outcome too, after the log and the metrics.
 
-    Raises ConfigError when the compiled config is unusable.
+    Raises HandlerEnvironmentError when the compiled config cannot be read or is not JSON, ConfigError
+    when it is not a valid compiled config.
     """
     config, only = environment.load_config()
     logger = Logger(service=environment.service_name)

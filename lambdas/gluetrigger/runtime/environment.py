@@ -3,9 +3,11 @@
 Lambda's environment is fixed for the life of a container, so it is read at init and every
 problem with it is reported at once, in one message, instead of surfacing as a KeyError deep
 in the first invocation. The trigger configuration itself is JSON that ``gluetrigger compile``
-produced at synth time (inline, or in a file of the code asset when it outgrows Lambda's 4 KB
-environment limit): the handler never parses YAML. ``AWS_ENDPOINT_URL`` is not read here:
-boto3 honours it itself, which is what lets the same code run on AWS and on an emulator.
+produced at synth time: the handler never parses YAML. The stack ships it as a file of the code
+asset (``GLUETRIGGER_CONFIG_FILE``, relative to the code root ``LAMBDA_TASK_ROOT``), never in
+the environment, whose 4 KB limit a config ``gluetrigger validate`` accepts could exceed; tests
+may pass it inline (``GLUETRIGGER_CONFIG``). ``AWS_ENDPOINT_URL`` is not read here: boto3
+honours it itself, which is what lets the same code run on AWS and on an emulator.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gluetrigger.core.config import CONFIG_LABEL, parse_compiled
-from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
+from gluetrigger.core.config import parse_compiled
+from gluetrigger.core.errors import GlueTriggerError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,6 +36,7 @@ __all__ = [
     "MAX_RECEIVE_COUNT_ENV",
     "METRICS_NAMESPACE_ENV",
     "SERVICE_NAME_ENV",
+    "TASK_ROOT_ENV",
     "TRACE_DISABLED_ENV",
     "TRACING_ENV",
     "HandlerEnvironment",
@@ -42,6 +45,8 @@ __all__ = [
 
 CONFIG_JSON_ENV = "GLUETRIGGER_CONFIG"
 CONFIG_FILE_ENV = "GLUETRIGGER_CONFIG_FILE"
+# Set by Lambda to the directory the code asset is unpacked in (/var/task): a relative config file is there.
+TASK_ROOT_ENV = "LAMBDA_TASK_ROOT"
 IDEMPOTENCY_TABLE_ENV = "GLUETRIGGER_IDEMPOTENCY_TABLE"
 DEAD_LETTER_QUEUE_URL_ENV = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
 # The trigger queue's maxReceiveCount: on that receive the handler moves a still-failing message
@@ -68,7 +73,9 @@ class HandlerEnvironmentError(GlueTriggerError, ValueError):
 class HandlerEnvironment:
     """What the handler needs from its environment.
 
-    Exactly one of ``config_json`` and ``config_file`` is set. Tracing is off unless asked for
+    Exactly one of ``config_json`` and ``config_file`` is set; ``from_env`` makes a relative
+    ``config_file`` absolute, against ``LAMBDA_TASK_ROOT`` when set, else the working directory
+    (local runs), so that it names one file whatever the handler's working directory. Tracing is off unless asked for
     (``GLUETRIGGER_TRACING``), and ``POWERTOOLS_TRACE_DISABLED`` always wins, so that a cold
     start does not pay for the X-Ray SDK unless the stack enabled active tracing. Without
     ``dead_letter_queue_url`` (``GLUETRIGGER_DEAD_LETTER_QUEUE_URL``) a permanently failing event
@@ -110,7 +117,7 @@ class HandlerEnvironment:
         return cls(
             idempotency_table=table,
             config_json=config_json,
-            config_file=config_file,
+            config_file=None if config_file is None else _absolute(config_file, env),
             dead_letter_queue_url=env.get(DEAD_LETTER_QUEUE_URL_ENV, "").strip() or None,
             metrics_namespace=env.get(METRICS_NAMESPACE_ENV) or DEFAULT_METRICS_NAMESPACE,
             service_name=env.get(SERVICE_NAME_ENV) or DEFAULT_SERVICE_NAME,
@@ -119,22 +126,31 @@ class HandlerEnvironment:
         )
 
     def load_config(self) -> tuple[Config, str | None]:
-        """The compiled configuration and the trigger it was compiled for; ConfigError if invalid."""
+        """The compiled configuration and the trigger it was compiled for.
+
+        HandlerEnvironmentError, one line, when the config cannot be read or is not JSON (what the
+        environment points at is wrong); ConfigError when the JSON is not a valid compiled config.
+        """
         if self.config_json is not None:
-            source, text = CONFIG_JSON_ENV, self.config_json
+            source, text = CONFIG_JSON_ENV, self.config_json.encode()
         else:
-            source = str(self.config_file)
+            source = f"{CONFIG_FILE_ENV} {self.config_file}"
             try:
-                text = Path(source).read_text(encoding="utf-8")
+                text = Path(str(self.config_file)).read_bytes()
             except OSError as exc:
-                raise ConfigError([Problem(CONFIG_LABEL, source, f"cannot read: {exc.strerror}")]) from None
+                raise HandlerEnvironmentError(f"{source}: cannot read: {exc.strerror}") from None
         try:
+            # Bytes: a file that is not UTF-8 is a ValueError here too, not a traceback.
             document = json.loads(text)
         except ValueError as exc:
-            raise ConfigError(
-                [Problem(CONFIG_LABEL, source, f"not the JSON `gluetrigger compile` prints: {exc}")]
-            ) from None
+            raise HandlerEnvironmentError(f"{source}: not the JSON `gluetrigger compile` prints: {exc}") from None
         return parse_compiled(document)
+
+
+def _absolute(path: str, env: Mapping[str, str]) -> str:
+    """``path``, relative to the code root if Lambda says where it is, else to the working directory."""
+    root = env.get(TASK_ROOT_ENV) or os.getcwd()
+    return str(Path(root, path))
 
 
 def _count(env: Mapping[str, str], name: str, problems: list[str]) -> int | None:
