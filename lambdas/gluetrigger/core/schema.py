@@ -39,7 +39,14 @@ from gluetrigger.core.config import (
 from gluetrigger.core.model import DEFAULT_IDEMPOTENCY_TTL_SECONDS
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 from gluetrigger.core.schedule import MAX_EXPRESSION_LENGTH
-from gluetrigger.core.start_job_run import FIELDS, JobField, Schema
+from gluetrigger.core.start_job_run import (
+    FIELDS,
+    MAX_CAPACITY_MAX,
+    MAX_CAPACITY_MIN,
+    SHELL_CAPACITIES,
+    JobField,
+    Schema,
+)
 
 __all__ = ["DIALECT", "triggers_schema"]
 
@@ -150,14 +157,15 @@ _JOB: Mapping[str, str] = {
     "job_run_queuing_enabled": "Queue the run when the job has no run slot free.",
     "job_run_id": "A previous run's ID, to retry it (a template).",
     "arguments": "The job's arguments: '--name': value, values are templates. Quote every value.",
-    "allocated_capacity": "DPUs.",
+    "allocated_capacity": "DPUs, the former way to size a job.",
     "timeout": "Minutes before Glue stops the run.",
-    "max_capacity": "DPUs: a pythonshell job takes 0.0625 or 1, other jobs an integer from 2 to 100.",
+    "max_capacity": f"DPUs: {' or '.join(map(str, SHELL_CAPACITIES))} for a pythonshell job, an integer from "
+    f"{MAX_CAPACITY_MIN} to {MAX_CAPACITY_MAX} for the others.",
     "security_configuration": "The Glue security configuration's name.",
     "notify_delay_after": "Minutes after which a still-running job sends a delay notification.",
     "worker_type": "The worker type; set together with number_of_workers.",
     "number_of_workers": "How many workers; set together with worker_type.",
-    "execution_class": "FLEX (spare capacity, glueetl only) or STANDARD.",
+    "execution_class": "FLEX runs on spare capacity (glueetl jobs only).",
     "execution_role_session_policy": "An IAM policy (Version, Statement) limiting the run's role; sent as "
     "compact JSON.",
     "job_type": "The job's type (its JobCommand.Name), not sent: it lets gluetrigger validate apply the "
@@ -212,7 +220,8 @@ def _closed(fields: tuple[str, ...], values: Mapping[str, Schema], *, required: 
     build time (so in the unit tests), rather than leaving the schema behind.
     """
     if set(values) != set(fields):
-        raise KeyError(f"schema values out of step with the parser's fields: {sorted(set(values) ^ set(fields))}")
+        drift = sorted(set(values) ^ set(fields))
+        raise KeyError(f"gluetrigger.core.schema is out of step with the parser's fields {drift}: describe them there")
     closed: dict[str, Any] = {"type": "object", "properties": {field: values[field] for field in fields}}
     if required:
         closed["required"] = list(required)
@@ -225,7 +234,9 @@ def _source() -> Schema:
     return {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": list(SOURCE_FIELDS), "description": "The source's type: its other fields."}},
+        "properties": {
+            "type": {"enum": list(SOURCE_FIELDS), "description": "Which kind of source: it decides the other fields."}
+        },
         "oneOf": [{"$ref": f"#/$defs/source_{kind}"} for kind in SOURCE_FIELDS],
     }
 
@@ -243,11 +254,12 @@ def _job_field(field: JobField) -> Schema:
     """A job field's schema: its row's rule, with hover text saying what it becomes."""
     description = _JOB[field.name]
     if field.member is not None:
-        description += f" StartJobRun {field.member}."
+        description += f" Sent as StartJobRun's {field.member}."
     extra: dict[str, object] = {}
     if field.name in _JOB_DEFAULTS:
         extra["default"] = _JOB_DEFAULTS[field.name]
     if field.deprecated is not None:
-        description += f" {field.name} {field.deprecated}."
+        # deprecationMessage is yaml-language-server's: it shows the warning validate gives.
         extra["deprecated"] = True
+        extra["deprecationMessage"] = f"{field.name} {field.deprecated}"
     return {**field.check.schema, **extra, "description": description}

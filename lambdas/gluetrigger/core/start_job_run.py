@@ -39,6 +39,8 @@ __all__ = [
     "FIELDS",
     "INT32_MAX",
     "JOB_TYPES",
+    "MAX_CAPACITY_MAX",
+    "MAX_CAPACITY_MIN",
     "NAME_MAX",
     "POLICY_MAX",
     "POLICY_MIN",
