@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 CDK_ARGS ?=
 
-.PHONY: help install test unit integration infra chaos lint format typecheck synth diff deploy destroy demo validate bench clean
+.PHONY: help install test unit integration infra chaos lint format typecheck synth diff deploy destroy demo validate schema bench clean
 
 help:
 	@echo "make demo          run the example triggers.yaml end to end on an embedded AWS emulator"
@@ -27,6 +27,7 @@ help:
 	@echo "make format        ruff: apply lint fixes and format, then show what is left to fix by hand"
 	@echo "make typecheck     mypy --strict"
 	@echo "make validate      gluetrigger validate --config triggers.yaml"
+	@echo "make schema        regenerate schema/triggers.schema.json (the JSON Schema editors check triggers.yaml with)"
 	@echo "make synth         synthesize the CDK stack into cdk.out/"
 	@echo "make diff          cdk diff against the deployed stack (AWS credentials; CDK_ARGS=...)"
 	@echo "make deploy        cdk deploy (AWS credentials; CDK_ARGS=\"-c alarm_email=...\")"
@@ -77,6 +78,9 @@ test: install lint typecheck
 
 validate: $(STAMP)
 	$(BIN)/gluetrigger validate --config triggers.yaml
+
+schema: $(STAMP)
+	$(BIN)/gluetrigger schema --output schema/triggers.schema.json
 
 synth: install
 	$(CDK) synth --quiet >/dev/null

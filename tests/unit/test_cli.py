@@ -208,6 +208,29 @@ def test_compile_is_compact_json_for_one_trigger(capsys: pytest.CaptureFixture[s
     assert out == json.dumps(compiled, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
+def test_schema_prints_the_json_schema_indented_with_a_trailing_newline(capsys: pytest.CaptureFixture[str]) -> None:
+    from gluetrigger.core.schema import triggers_schema
+
+    code, out, err = run(capsys, "schema")
+    assert (code, err) == (0, "")
+    assert out == json.dumps(triggers_schema(), indent=2) + "\n"
+    assert json.loads(out)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_schema_output_writes_the_file_and_an_unwritable_path_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "triggers.schema.json"
+    assert run(capsys, "schema", "--output", str(target)) == (0, "", "")
+    assert target.read_text(encoding="utf-8") == run(capsys, "schema")[1]
+    missing = str(tmp_path / "no-such-dir" / "x.json")
+    assert run(capsys, "schema", "--output", missing) == (
+        2,
+        "",
+        f"gluetrigger: {missing}: cannot write: No such file or directory\n",
+    )
+
+
 def test_installed_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     bad = write(tmp_path, "t.yaml", "triggers: [{name: x}]\n")
     result = subprocess.run(

@@ -51,6 +51,8 @@ TRIGGER_FIELDS = (
     "timezone",
 )
 JOB_FIELDS = tuple(field.name for field in FIELDS)
+# What ``defaults`` may set: every job field but the job's name, which is each trigger's own.
+DEFAULTS_FIELDS = tuple(f for f in JOB_FIELDS if f != "name")
 SOURCE_FIELDS = {
     "s3": ("type", "bucket", "prefix", "suffix", "key_pattern", "create"),
     "schedule": ("type", "expression", "timezone"),
@@ -59,6 +61,8 @@ SOURCE_FIELDS = {
 # Fields that choose how capacity is sized; a trigger that sets any of them chooses its own
 # sizing mode, so the defaults' sizing fields are not merged into it (they would conflict).
 CAPACITY_FIELDS = tuple(field.name for field in FIELDS if field.sizing)
+# How long a run key is remembered, in seconds: a minute to a leap year.
+IDEMPOTENCY_TTL_MIN, IDEMPOTENCY_TTL_MAX = 60, 366 * 24 * 3600
 # Compiled configs carry the trigger a function was compiled for (gluetrigger compile --trigger).
 COMPILED_ONLY_KEY = "only"
 
@@ -86,7 +90,8 @@ class _Problems:
 
 
 def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+    # The pattern's own problems come with "" for its top level: "source.pattern", not "source.pattern.".
+    return ".".join(part for part in (path, key) if part)
 
 
 def parse_config(data: object) -> Config:
@@ -162,9 +167,8 @@ def _defaults(raw: object, problems: _Problems) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         problems.add("defaults", "(defaults)", "must be a mapping of job fields")
         return {}
-    allowed = tuple(f for f in JOB_FIELDS if f != "name")
-    problems.unknown_fields("defaults", "", raw, allowed)
-    return {k: v for k, v in raw.items() if k in allowed}
+    problems.unknown_fields("defaults", "", raw, DEFAULTS_FIELDS)
+    return {k: v for k, v in raw.items() if k in DEFAULTS_FIELDS}
 
 
 def _merge_defaults(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,8 +203,9 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
     idempotency_key = _template(doc.get("idempotency_key"), label, "idempotency_key", problems)
     timezone = _timezone(doc.get("timezone"), label, "timezone", problems)
     ttl = doc.get("idempotency_ttl_seconds", DEFAULT_IDEMPOTENCY_TTL_SECONDS)
-    if not is_int(ttl) or not 60 <= ttl <= 366 * 24 * 3600:
-        problems.add(label, "idempotency_ttl_seconds", "must be an integer number of seconds, 60..31622400")
+    if not is_int(ttl) or not IDEMPOTENCY_TTL_MIN <= ttl <= IDEMPOTENCY_TTL_MAX:
+        bounds = f"{IDEMPOTENCY_TTL_MIN}..{IDEMPOTENCY_TTL_MAX}"
+        problems.add(label, "idempotency_ttl_seconds", f"must be an integer number of seconds, {bounds}")
         ttl = DEFAULT_IDEMPOTENCY_TTL_SECONDS
     if source is None or job is None:
         return None

@@ -19,6 +19,10 @@ made it: one mapping instead of an attribute per row, so a new row needs no chan
 The allowed values and limits sit here too, as plain constants, so a unit test can compare them
 with botocore's Glue service model: when AWS adds a worker type or a request member, the test
 fails instead of the validator silently refusing valid configs.
+
+Each row's :class:`Rule` says its rule twice from one place: as the check the validator runs and
+as the JSON Schema editors check the field with (:mod:`gluetrigger.core.schema` publishes it), so
+the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -35,15 +39,20 @@ __all__ = [
     "FIELDS",
     "INT32_MAX",
     "JOB_TYPES",
+    "MAX_CAPACITY_MAX",
+    "MAX_CAPACITY_MIN",
     "NAME_MAX",
     "POLICY_MAX",
     "POLICY_MIN",
     "RESERVED_ARGUMENTS",
     "RUN_KEY_ARGUMENT_NAME",
+    "SHELL_CAPACITIES",
     "TIMEOUT_MAX",
     "WORKER_TYPES",
     "Check",
     "JobField",
+    "Rule",
+    "Schema",
     "Setting",
     "arguments_size",
     "compact_policy",
@@ -88,11 +97,16 @@ TIMEOUT_MAX = 10080
 POLICY_MIN, POLICY_MAX = 2, 2048
 # The API's integer members are 32-bit: Glue refuses a larger value at the run, not at deploy.
 INT32_MAX = 2**31 - 1
+# MaxCapacity in DPUs: one of these (a Python shell job's sizes), or an integer in the range.
+SHELL_CAPACITIES = (0.0625, 1)
+MAX_CAPACITY_MIN, MAX_CAPACITY_MAX = 2, 100
 
 # A plain request value as JobSpec.settings holds it.
 Setting: TypeAlias = bool | int | float | str
 # A field's rule: the message for a present value that breaks it, None when it holds.
 Check: TypeAlias = Callable[[Any], str | None]
+# A JSON Schema (draft 2020-12) of a field's valid values, as far as JSON Schema can say it.
+Schema: TypeAlias = Mapping[str, Any]
 
 
 def is_int(value: object) -> bool:
@@ -103,7 +117,7 @@ def is_int(value: object) -> bool:
 def valid_max_capacity(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return value in (0.0625, 1) or (float(value).is_integer() and 2 <= value <= 100)
+    return value in SHELL_CAPACITIES or (float(value).is_integer() and MAX_CAPACITY_MIN <= value <= MAX_CAPACITY_MAX)
 
 
 def compact_policy(policy: object) -> str:
@@ -125,18 +139,36 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def _integer(low: int, high: int, message: str) -> Check:
-    def check(value: Any) -> str | None:
+@dataclass(frozen=True)
+class Rule:
+    """A field's own rule, for two readers: the validator calls it, editors read its ``schema``.
+
+    ``schema`` says what JSON Schema can say of a valid value (its type, range or allowed values;
+    never a rule that spans fields, which validation adds); ``problem`` gives the one-line message
+    for a present value that breaks the rule. A field without ``problem`` is checked elsewhere
+    (a template: config parses it).
+    """
+
+    schema: Schema
+    problem: Check | None = None
+
+    def __call__(self, value: Any) -> str | None:
+        """The message for a present ``value`` that breaks the rule; None when it holds."""
+        return None if self.problem is None else self.problem(value)
+
+
+def _integer(low: int, high: int, message: str) -> Rule:
+    def problem(value: Any) -> str | None:
         return None if is_int(value) and low <= value <= high else message
 
-    return check
+    return Rule({"type": "integer", "minimum": low, "maximum": high}, problem)
 
 
-def _one_of(allowed: tuple[str, ...]) -> Check:
-    def check(value: Any) -> str | None:
+def _one_of(allowed: tuple[str, ...]) -> Rule:
+    def problem(value: Any) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(allowed)} (got {value!r})"
 
-    return check
+    return Rule({"type": "string", "enum": list(allowed)}, problem)
 
 
 def _boolean(value: Any) -> str | None:
@@ -167,7 +199,7 @@ def _session_policy(value: Any) -> str | None:
     except (TypeError, ValueError):
         return "must be an IAM policy: a mapping or a JSON object string"
     document = json.loads(compact)
-    if "Version" not in document or "Statement" not in document:
+    if any(key not in document for key in _POLICY_KEYS):
         return "must be an IAM policy with Version and Statement"
     if not POLICY_MIN <= len(compact) <= POLICY_MAX:
         return f"is {len(compact)} characters as sent; must be {POLICY_MIN}..{POLICY_MAX}"
@@ -191,6 +223,33 @@ def _notification_property(minutes: Any) -> dict[str, Any]:
     return {"NotifyDelayAfter": minutes}
 
 
+_POLICY_KEYS = ("Version", "Statement")
+_NOT_RESERVED: Schema = {"not": {"enum": sorted(RESERVED_ARGUMENTS)}}
+_TEXT = Rule({"type": "string", "minLength": 1, "maxLength": NAME_MAX}, _text)
+# Templates are rendered per event: config parses them, validation checks the arguments' names.
+_TEMPLATE = Rule({"type": "string"})
+# The schema asks for every argument value as a string: quoted text is never rewritten by YAML.
+_ARGUMENTS = Rule(
+    {"type": "object", "propertyNames": {"pattern": "^--", **_NOT_RESERVED}, "additionalProperties": _TEMPLATE.schema}
+)
+_MAX_CAPACITY = Rule(
+    {
+        "anyOf": [
+            {"enum": list(SHELL_CAPACITIES)},
+            {"type": "integer", "minimum": MAX_CAPACITY_MIN, "maximum": MAX_CAPACITY_MAX},
+        ]
+    },
+    _max_capacity,
+)
+_SESSION_POLICY = Rule(
+    {"anyOf": [{"type": "object", "required": list(_POLICY_KEYS)}, {"type": "string"}]}, _session_policy
+)
+_RUN_KEY_ARGUMENT = Rule(
+    {"anyOf": [{"const": False}, {"type": "string", "pattern": RUN_KEY_ARGUMENT_NAME.pattern, **_NOT_RESERVED}]},
+    _run_key_argument,
+)
+
+
 @dataclass(frozen=True)
 class JobField:
     """One field of a trigger's ``job`` block and the StartJobRun member it becomes."""
@@ -198,7 +257,7 @@ class JobField:
     name: str
     # The request member; None for a field that only informs the rules (job_type).
     member: str | None
-    check: Check | None = None
+    check: Rule
     # A valid value as JobSpec.settings holds it (unused when ``setting`` is false).
     read: Callable[[Any], Setting] = _as_is
     # The value as the request member carries it.
@@ -215,11 +274,17 @@ class JobField:
 
 # triggers.yaml job fields, in the API's request member order (a test compares it with botocore's).
 FIELDS: tuple[JobField, ...] = (
-    JobField("name", "JobName", _job_name, setting=False, required="required: the Glue job name (JobName)"),
-    JobField("job_run_queuing_enabled", "JobRunQueuingEnabled", _boolean),
+    JobField(
+        "name",
+        "JobName",
+        Rule({**_TEXT.schema, "not": {"pattern": r"\$\{"}}, _job_name),
+        setting=False,
+        required="required: the Glue job name (JobName)",
+    ),
+    JobField("job_run_queuing_enabled", "JobRunQueuingEnabled", Rule({"type": "boolean"}, _boolean)),
     # Templates: config parses them (and validation checks argument names), the planner renders them.
-    JobField("job_run_id", "JobRunId", setting=False),
-    JobField("arguments", "Arguments", setting=False),
+    JobField("job_run_id", "JobRunId", _TEMPLATE, setting=False),
+    JobField("arguments", "Arguments", _ARGUMENTS, setting=False),
     JobField(
         "allocated_capacity",
         "AllocatedCapacity",
@@ -232,8 +297,8 @@ FIELDS: tuple[JobField, ...] = (
         "Timeout",
         _integer(1, TIMEOUT_MAX, f"must be an integer number of minutes, 1..{TIMEOUT_MAX} (7 days)"),
     ),
-    JobField("max_capacity", "MaxCapacity", _max_capacity, read=float, sizing=True),
-    JobField("security_configuration", "SecurityConfiguration", _text),
+    JobField("max_capacity", "MaxCapacity", _MAX_CAPACITY, read=float, sizing=True),
+    JobField("security_configuration", "SecurityConfiguration", _TEXT),
     JobField(
         "notify_delay_after",
         "NotificationProperty",
@@ -248,13 +313,13 @@ FIELDS: tuple[JobField, ...] = (
         sizing=True,
     ),
     JobField("execution_class", "ExecutionClass", _one_of(EXECUTION_CLASSES)),
-    JobField("execution_role_session_policy", "ExecutionRoleSessionPolicy", _session_policy, read=compact_policy),
+    JobField("execution_role_session_policy", "ExecutionRoleSessionPolicy", _SESSION_POLICY, read=compact_policy),
     # Not sent: the job's JobCommand.Name, declared so the type-specific rules can apply
     # (and local mode creates its placeholder job with it).
     JobField("job_type", None, _one_of(JOB_TYPES)),
     # Not a request member: the argument the planner adds to every run, so that a run whose start
     # had an unknown outcome can be found again (gluetrigger.core.run_key); false turns it off.
-    JobField("run_key_argument", None, _run_key_argument, setting=False),
+    JobField("run_key_argument", None, _RUN_KEY_ARGUMENT, setting=False),
 )
 
 

@@ -1,4 +1,4 @@
-"""The ``gluetrigger`` command: validate, render and compile triggers.yaml.
+"""The ``gluetrigger`` command: validate, render and compile triggers.yaml, and print its JSON Schema.
 
 Exit codes are a contract: 0 success; 1 an invalid config or a rejected event (one line per
 problem on stderr); 2 input that is not JSON or not a known event shape, or a usage error.
@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(compile_)
     compile_.add_argument("--trigger", metavar="NAME", help="compile for this trigger only")
     compile_.set_defaults(command=_compile)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of triggers.yaml, for editors")
+    schema.add_argument("--output", metavar="PATH", help="write it to this file instead of stdout")
+    schema.set_defaults(command=_schema)
 
     from gluetrigger.tooling.local.commands import register_local_commands
 
@@ -160,4 +164,20 @@ def _compile(args: argparse.Namespace) -> int:
     config = _load(args.config)
     only = _checked_trigger(config, args.trigger)
     _print_json(compile_config(config, only), separators=(",", ":"))
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    """The schema as committed in schema/triggers.schema.json: two-space indent, one trailing newline."""
+    from gluetrigger.core.schema import triggers_schema
+
+    text = json.dumps(triggers_schema(), indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise _UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
     return EXIT_OK
