@@ -99,6 +99,8 @@ POLICY_MIN, POLICY_MAX = 2, 2048
 INT32_MAX = 2**31 - 1
 # MaxCapacity in DPUs: one of these (a Python shell job's sizes), or an integer in the range.
 SHELL_CAPACITIES = (0.0625, 1)
+# What IAM reads as a wildcard inside a resource ARN ('${', a policy variable, is refused as a template).
+IAM_WILDCARDS = ("*", "?")
 MAX_CAPACITY_MIN, MAX_CAPACITY_MAX = 2, 100
 
 # A plain request value as JobSpec.settings holds it.
@@ -184,9 +186,14 @@ def _text(value: Any) -> str | None:
 
 
 def _job_name(value: Any) -> str | None:
+    """The deployment grants glue:StartJobRun on the job's ARN: IAM must read the name literally."""
     if (problem := _text(value)) is not None:
         return problem
-    return "must be literal: IAM is scoped to the job's ARN at deploy time" if "${" in value else None
+    if "${" in value:
+        return "must be literal: IAM is scoped to the job's ARN at deploy time"
+    if any(wildcard in value for wildcard in IAM_WILDCARDS):
+        return "contains '*' or '?', which IAM would read as a wildcard in the deployed grant; rename the job"
+    return None
 
 
 def _max_capacity(value: Any) -> str | None:
@@ -277,7 +284,7 @@ FIELDS: tuple[JobField, ...] = (
     JobField(
         "name",
         "JobName",
-        Rule({**_TEXT.schema, "not": {"pattern": r"\$\{"}}, _job_name),
+        Rule({**_TEXT.schema, "not": {"pattern": r"\$\{|[*?]"}}, _job_name),
         setting=False,
         required="required: the Glue job name (JobName)",
     ),

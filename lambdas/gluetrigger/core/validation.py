@@ -18,7 +18,10 @@ from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 from gluetrigger.core.start_job_run import (
     ARGUMENTS_MAX_BYTES,
     FIELDS,
+    MAX_CAPACITY_MAX,
+    MAX_CAPACITY_MIN,
     RESERVED_ARGUMENTS,
+    SHELL_CAPACITIES,
     arguments_size,
     valid_max_capacity,
 )
@@ -33,8 +36,6 @@ __all__ = ["check_job", "check_template_variables", "looks_secret"]
 SECRET_NAME = re.compile(r"pass(word|wd)|secret|token|api[-_]?key|credential", re.IGNORECASE)
 # A literal that points at a secret store rather than holding the secret is what the reference asks for.
 SECRET_REFERENCE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm):")
-# What IAM reads as a wildcard inside a resource ARN ('${', a policy variable, is the job name row's own rule).
-IAM_WILDCARDS = ("*", "?")
 
 Finding = tuple[str, str, bool]  # (job field, message, is_warning)
 
@@ -47,7 +48,6 @@ def check_job(job: Mapping[str, Any], arguments: Mapping[str, Template]) -> list
     """Every StartJobRun rule that ``job`` (a raw job block) breaks: each field's, then those across fields."""
     findings: list[Finding] = []
     findings += _check_fields(job)
-    findings += _check_job_name(job)
     findings += _check_capacity(job)
     findings += _check_job_type(job)
     findings += _check_pythonshell_workers(job)
@@ -74,20 +74,6 @@ def _check_run_key_argument(job: Mapping[str, Any], arguments: Mapping[str, Temp
     return []
 
 
-def _check_job_name(job: Mapping[str, Any]) -> list[Finding]:
-    """The deployment grants glue:StartJobRun on the job's ARN: a wildcard there would grant other jobs too."""
-    name = job.get("name")
-    if isinstance(name, str) and any(wildcard in name for wildcard in IAM_WILDCARDS):
-        return [
-            (
-                "name",
-                "contains '*' or '?', which IAM would read as a wildcard in the deployed grant; rename the job",
-                False,
-            )
-        ]
-    return []
-
-
 def _check_fields(job: Mapping[str, Any]) -> list[Finding]:
     """Each field's own rule, from its row of the StartJobRun table, in the API's member order."""
     findings: list[Finding] = []
@@ -97,7 +83,7 @@ def _check_fields(job: Mapping[str, Any]) -> list[Finding]:
             if field.required is not None:
                 findings.append((field.name, field.required, False))
             continue
-        problem = None if field.check is None else field.check(value)
+        problem = field.check(value)
         if problem is not None:
             findings.append((field.name, problem, False))
         elif field.deprecated is not None:
@@ -125,10 +111,11 @@ def _check_job_type(job: Mapping[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     capacity = job.get("max_capacity")
     if job_type is not None and capacity is not None and valid_max_capacity(capacity):
-        if job_type == "pythonshell" and capacity not in (0.0625, 1):
+        if job_type == "pythonshell" and capacity not in SHELL_CAPACITIES:
             findings.append(("max_capacity", "must be 0.0625 or 1 for a pythonshell job", False))
-        if job_type in ("glueetl", "gluestreaming") and not 2 <= capacity <= 100:
-            findings.append(("max_capacity", f"must be an integer from 2 to 100 for a {job_type} job", False))
+        if job_type in ("glueetl", "gluestreaming") and not MAX_CAPACITY_MIN <= capacity <= MAX_CAPACITY_MAX:
+            limits = f"{MAX_CAPACITY_MIN} to {MAX_CAPACITY_MAX}"
+            findings.append(("max_capacity", f"must be an integer from {limits} for a {job_type} job", False))
     if job.get("execution_class") == "FLEX" and job_type not in (None, "glueetl"):
         findings.append(("execution_class", f"FLEX is only for glueetl jobs, not {job_type}", False))
     worker = job.get("worker_type")
