@@ -21,10 +21,12 @@ aws/event-ruler (the engine EventBridge runs) decides, and the choices are:
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
@@ -67,17 +69,25 @@ def validate_pattern(pattern: object) -> list[tuple[str, str]]:
 
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """True when the (already validated) pattern matches the event (a JSON-decoded EventBridge event dict)."""
-    return all(_field_matches(key, expected, event) for key, expected in pattern.items())
+    flat = _flatten(event)
+    return any(_satisfiable(fields, flat) for fields in _alternatives(_terms(pattern, "")))
 
 
 def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why the (already validated) pattern does not match the event: (field path, one-line reason).
 
-    None exactly when :func:`matches` is True: the explanation is that of the first field, in the
-    pattern's order, that :func:`matches` finds failing, e.g. ``("detail.rows", "0 is not > 0")``.
-    Values are quoted cut to a few dozen characters.
+    None exactly when :func:`matches` is True. Otherwise the explanation names the first field, in
+    the pattern's order, that cannot match together with the fields before it, e.g.
+    ``("detail.rows", "0 is not > 0")``; a ``$or`` none of whose branches can shows as
+    ``("detail.$or", ...)``. Values are quoted cut to a few dozen characters.
     """
-    return _first_mismatch(pattern, event, "")
+    flat = _flatten(event)
+    terms = _terms(pattern, "")
+    # Explaining only what the matcher refuses keeps "None exactly when matches" by construction.
+    for count, term in enumerate(terms, start=1):
+        if not any(_satisfiable(fields, flat) for fields in _alternatives(terms[:count])):
+            return term.path, _term_reason(term, flat)
+    return None
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -238,44 +248,140 @@ _OPERATOR_CHECKS: Final[Mapping[object, Callable[[object], str | None]]] = {
 
 
 # --- matching ---------------------------------------------------------------------------------
+#
+# event-ruler flattens the event into (dotted path, leaf value) pairs and compiles the pattern the
+# same way, so the pattern {"a.b": ["x"]} and the pattern {"a": {"b": ["x"]}} are one rule, and each
+# matches {"a": {"b": "x"}} as well as {"a.b": "x"}. A leaf inside an array of objects remembers
+# which element (of which array) holds it; one match may not take two fields from different
+# elements of the same array ("array consistency").
 
 
-def _field_matches(key: str, expected: Any, node: Mapping[str, Any]) -> bool:
-    if key == _OR:
-        return any(matches(branch, node) for branch in expected)
-    if isinstance(expected, Mapping):
-        # With no object under the key the event still "has" the nested fields as absent, so a
-        # nested exists:false can match; the empty mapping stands for that.
-        children = list(_objects(node.get(key))) or [{}]
-        return any(matches(expected, child) for child in children)
-    leaves = list(_leaves(node[key])) if key in node else []
-    return any(_leaf_matches(matcher, leaves) for matcher in expected)
+@dataclass(frozen=True)
+class _Field:
+    """One pattern leaf: the dotted path and its list of match values."""
+
+    path: str
+    matchers: Sequence[Any]
 
 
-def _objects(value: object) -> Iterator[Mapping[str, Any]]:
+@dataclass(frozen=True)
+class _Or:
+    """A ``$or`` at ``path`` ("detail.$or"): each branch is a list of terms."""
+
+    path: str
+    branches: tuple[tuple[_Field | _Or, ...], ...]
+
+
+_Term = _Field | _Or
+_Membership = Mapping[int, int]  # array id -> element index
+
+
+@dataclass(frozen=True)
+class _FlatEvent:
+    """The event as event-ruler sees it: leaves by dotted path, and every path's JSON type."""
+
+    leaves: dict[str, list[tuple[object, _Membership]]]
+    shapes: dict[str, str]
+
+
+def _terms(pattern: Mapping[str, Any], prefix: str) -> list[_Term]:
+    terms: list[_Term] = []
+    for key, expected in pattern.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if key == _OR:
+            terms.append(_Or(path, tuple(tuple(_terms(branch, prefix)) for branch in expected)))
+        elif isinstance(expected, Mapping):
+            terms.extend(_terms(expected, path))
+        else:
+            terms.append(_Field(path, expected))
+    return terms
+
+
+def _alternatives(terms: Sequence[_Term]) -> Iterator[list[_Field]]:
+    """The pattern without ``$or``: one conjunction of fields per choice of branches, lazily."""
+    if not terms:
+        yield []
+        return
+    head, rest = terms[0], terms[1:]
+    if isinstance(head, _Field):
+        firsts: Iterable[list[_Field]] = [[head]]
+    else:
+        firsts = (fields for branch in head.branches for fields in _alternatives(branch))
+    for first in firsts:
+        for tail in _alternatives(rest):
+            yield [*first, *tail]
+
+
+def _flatten(event: Mapping[str, Any]) -> _FlatEvent:
+    flat = _FlatEvent({}, {})
+    _walk_object(event, "", {}, flat, itertools.count())
+    return flat
+
+
+def _walk_object(
+    node: Mapping[Any, Any], prefix: str, membership: _Membership, flat: _FlatEvent, ids: Iterator[int]
+) -> None:
+    for key, value in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        flat.shapes.setdefault(path, _json_type(value))
+        _walk_value(value, path, membership, flat, ids)
+
+
+def _walk_value(value: object, path: str, membership: _Membership, flat: _FlatEvent, ids: Iterator[int]) -> None:
     if isinstance(value, Mapping):
-        yield value
+        _walk_object(value, path, membership, flat, ids)
     elif isinstance(value, list):
-        for item in value:
-            yield from _objects(item)
+        # Only objects and arrays inside an array are "elements" to keep apart; a scalar in an
+        # array is just one more value of the path, as in event-ruler.
+        array = next(ids)
+        for index, item in enumerate(value):
+            inner = {**membership, array: index} if isinstance(item, Mapping | list) else membership
+            _walk_value(item, path, inner, flat, ids)
+    else:
+        flat.leaves.setdefault(path, []).append((value, membership))
 
 
-def _leaves(value: object) -> Iterator[object]:
-    if isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    elif not isinstance(value, Mapping):
-        yield value
+def _satisfiable(fields: Sequence[_Field], flat: _FlatEvent) -> bool:
+    # Sorted paths: event-ruler walks a rule's fields in this order, which decides what an
+    # exists:false inside an array of objects sees (only fields consistent with those before it).
+    return _assign(sorted(fields, key=lambda field: field.path), 0, {}, flat)
 
 
-def _leaf_matches(matcher: object, leaves: list[object]) -> bool:
-    if isinstance(matcher, Mapping):
-        ((name, argument),) = matcher.items()
-        if name == "exists":
-            return bool(leaves) is argument
-        test = _VALUE_TESTS[name]
-        return any(test(argument, leaf) for leaf in leaves)
-    return any(_equals(matcher, leaf) for leaf in leaves)
+def _assign(fields: Sequence[_Field], index: int, membership: _Membership, flat: _FlatEvent) -> bool:
+    if index == len(fields):
+        return True
+    return any(_assign(fields, index + 1, chosen, flat) for chosen in _options(fields[index], membership, flat))
+
+
+def _options(field: _Field, membership: _Membership, flat: _FlatEvent) -> Iterator[_Membership]:
+    """Each distinct way ``field`` can match alongside the elements already chosen."""
+    leaves = [(value, where) for value, where in flat.leaves.get(field.path, ()) if _consistent(where, membership)]
+    if not leaves and any(_is_absence(matcher) for matcher in field.matchers):
+        yield membership
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    for value, where in leaves:
+        chosen = {**membership, **where}
+        key = tuple(sorted(chosen.items()))
+        if key not in seen and any(_value_matches(matcher, value) for matcher in field.matchers):
+            seen.add(key)
+            yield chosen
+
+
+def _consistent(where: _Membership, membership: _Membership) -> bool:
+    return all(membership.get(array, index) == index for array, index in where.items())
+
+
+def _is_absence(matcher: object) -> bool:
+    return isinstance(matcher, Mapping) and matcher.get("exists") is False
+
+
+def _value_matches(matcher: object, leaf: object) -> bool:
+    if not isinstance(matcher, Mapping):
+        return _equals(matcher, leaf)
+    ((name, argument),) = matcher.items()
+    if name == "exists":
+        return argument is True
+    return _VALUE_TESTS[name](argument, leaf)
 
 
 def _equals(expected: object, actual: object) -> bool:
@@ -352,34 +458,26 @@ _VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
 # --- explaining a mismatch ---------------------------------------------------------------------
 
 
-def _first_mismatch(pattern: Mapping[str, Any], node: Mapping[str, Any], path: str) -> tuple[str, str] | None:
-    # Explaining only what _field_matches refuses keeps "None exactly when matches" by construction.
-    for key, expected in pattern.items():
-        if not _field_matches(key, expected, node):
-            return _field_mismatch(key, expected, node, f"{path}.{key}" if path else key)
-    return None
+def _term_reason(term: _Term, flat: _FlatEvent) -> str:
+    if isinstance(term, _Or):
+        return f"none of its {len(term.branches)} branches matches"
+    if _satisfiable([term], flat):
+        return "matches only in other elements of an array than the fields before it"
+    return _field_reason(term, flat)
 
 
-def _field_mismatch(key: str, expected: Any, node: Mapping[str, Any], field: str) -> tuple[str, str]:
-    if key == _OR:
-        return field, f"none of its {len(expected)} branches matches"
-    if isinstance(expected, Mapping):
-        children = list(_objects(node.get(key))) or [{}]
-        if len(children) > 1:
-            return field, f"none of its {len(children)} objects matches the nested pattern"
-        # A single object failed, so one of its fields did.
-        return _first_mismatch(expected, children[0], field) or (field, "does not match")
-    if key not in node:
-        return field, "is missing"
-    leaves = list(_leaves(node[key]))
+def _field_reason(field: _Field, flat: _FlatEvent) -> str:
+    if field.path not in flat.shapes:
+        return "is missing"
+    leaves = [value for value, _ in flat.leaves.get(field.path, ())]
     if not leaves:
-        return field, f"has no value to match ({_json_type(node[key])})"
-    wanted = " or ".join(_describe(matcher) for matcher in expected[:_SHOWN_MATCHERS])
-    if len(expected) > _SHOWN_MATCHERS:
-        wanted += f" (or {len(expected) - _SHOWN_MATCHERS} more)"
+        return f"has no value to match ({flat.shapes[field.path]})"
+    wanted = " or ".join(_describe(matcher) for matcher in field.matchers[:_SHOWN_MATCHERS])
+    if len(field.matchers) > _SHOWN_MATCHERS:
+        wanted += f" (or {len(field.matchers) - _SHOWN_MATCHERS} more)"
     if len(leaves) > 1:
-        return field, f"none of its {len(leaves)} values is {wanted}"
-    return field, f"{_show(leaves[0])} is not {wanted}"
+        return f"none of its {len(leaves)} values is {wanted}"
+    return f"{_show(leaves[0])} is not {wanted}"
 
 
 def _describe(matcher: object) -> str:
