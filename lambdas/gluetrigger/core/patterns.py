@@ -6,14 +6,27 @@ route a sample event exactly as the deployed rule will; so both the refusal rule
 matching rules live here, in the standard library only, because this is the Lambda's core.
 
 Everything follows AWS's content-filtering documentation. Where it is silent, the behaviour of
-aws/event-ruler (the engine EventBridge runs) decides, and the choices are:
+aws/event-ruler (the engine EventBridge runs) decides; tests/unit/test_eventbridge_conformance.py
+names the source of each case. The choices:
 
-* Matching works on leaves, as if the event were flattened to ``path -> scalar`` pairs. A field
-  whose value is an object, or an array holding no scalars (``[]`` included), has no leaf: it
-  fails ``exists: true`` and passes ``exists: false``, like a missing field.
+* Matching works on leaves: the event is flattened to ``dotted path -> scalar`` pairs, and so is
+  the pattern, so ``{"a.b": [...]}`` and ``{"a": {"b": [...]}}`` are one field, matching
+  ``{"a": {"b": 1}}`` and ``{"a.b": 1}`` alike (naming one path twice is refused). A field whose
+  value is an object, or an array holding no scalars (``[]`` included), has no leaf: it fails
+  ``exists: true`` and passes ``exists: false``, like a missing field.
+* Fields taken from different elements of one array of objects never match together, at any
+  depth; different arrays combine freely.
 * ``null`` matches a field whose value is null, never a missing field; only ``exists: false``
-  matches a missing field, ``anything-but`` included.
-* A nested pattern applied to an array of objects matches when one element matches all of it.
+  matches a missing field. ``anything-but`` matches any value it does not exclude, of any type:
+  null, numbers and booleans pass a string ``anything-but`` (or its prefix, suffix, wildcard and
+  equals-ignore-case forms), strings pass a numeric one.
+* String operators never match numbers, booleans or null. ``equals-ignore-case`` takes each
+  pattern character as its lower or upper case (Java's mapping), not a case fold: "SS" does not
+  match "ß".
+* Numbers compare as doubles when a double holds them exactly (5 equals 5.0), otherwise only by
+  value (2**60); a numeric bound no double holds exactly is refused. We compare any double, as
+  event-ruler does since 2024, where older AWS docs state a +-1e9 (later +-5e9) range with six
+  decimals.
 * A wildcard may escape only ``*`` and ``\\``; a CIDR needs an explicit ``/prefix`` and may have
   host bits set (they are ignored, as in event-ruler).
 """
