@@ -6,25 +6,41 @@ route a sample event exactly as the deployed rule will; so both the refusal rule
 matching rules live here, in the standard library only, because this is the Lambda's core.
 
 Everything follows AWS's content-filtering documentation. Where it is silent, the behaviour of
-aws/event-ruler (the engine EventBridge runs) decides, and the choices are:
+aws/event-ruler (the engine EventBridge runs) decides; tests/unit/test_eventbridge_conformance.py
+names the source of each case. The choices:
 
-* Matching works on leaves, as if the event were flattened to ``path -> scalar`` pairs. A field
-  whose value is an object, or an array holding no scalars (``[]`` included), has no leaf: it
-  fails ``exists: true`` and passes ``exists: false``, like a missing field.
+* Matching works on leaves: the event is flattened to ``dotted path -> scalar`` pairs, and so is
+  the pattern, so ``{"a.b": [...]}`` and ``{"a": {"b": [...]}}`` are one field, matching
+  ``{"a": {"b": 1}}`` and ``{"a.b": 1}`` alike (naming one path twice is refused). A field whose
+  value is an object, or an array holding no scalars (``[]`` included), has no leaf: it fails
+  ``exists: true`` and passes ``exists: false``, like a missing field.
+* Fields taken from different elements of one array of objects never match together, at any
+  depth; different arrays combine freely.
 * ``null`` matches a field whose value is null, never a missing field; only ``exists: false``
-  matches a missing field, ``anything-but`` included.
-* A nested pattern applied to an array of objects matches when one element matches all of it.
+  matches a missing field. ``anything-but`` matches any value it does not exclude, of any type:
+  null, numbers and booleans pass a string ``anything-but`` (or its prefix, suffix, wildcard and
+  equals-ignore-case forms), strings pass a numeric one.
+* String operators never match numbers, booleans or null. ``equals-ignore-case`` takes each
+  pattern character as its lower or upper case (Java's mapping), not a case fold: "SS" does not
+  match "ß".
+* Numbers compare as doubles when a double holds them exactly (5 equals 5.0), otherwise only by
+  value (2**60); a numeric bound no double holds exactly is refused. We compare any double, as
+  event-ruler does since 2024, where older AWS docs state a +-1e9 (later +-5e9) range with six
+  decimals.
 * A wildcard may escape only ``*`` and ``\\``; a CIDR needs an explicit ``/prefix`` and may have
   host bits set (they are ignored, as in event-ruler).
 """
 
 from __future__ import annotations
 
+import decimal
 import ipaddress
+import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
@@ -40,12 +56,45 @@ _COMPARATORS: Final[Mapping[str, Callable[[float, float], bool]]] = {
     ">": lambda value, bound: value > bound,
 }
 _LOWER_BOUNDS: Final = frozenset({">", ">="})
+# Names event-ruler refuses as field names inside a "$or" branch
+# (Constants.java, RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP).
+_RESERVED_IN_OR: Final = frozenset(
+    {
+        "exactly",
+        _IGNORE_CASE,
+        "prefix",
+        "suffix",
+        "anything-but",
+        "exists",
+        "wildcard",
+        "numeric",
+        "cidr",
+        "=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "regex",
+        "not-wildcard",
+        "not-equals-ignore-case",
+        "date-after",
+        "date-on-or-after",
+        "date-before",
+        "date-on-or-before",
+        "in-date-range",
+        "ip-address-in-range",
+        "ip-address-not-in-range",
+    }
+)
 _UPPER_BOUNDS: Final = frozenset({"<", "<="})
 
 # An explanation quotes values cut to this many characters: events can carry large or sensitive
 # values and the explanation goes into one log line.
 _SHOWN_CHARS: Final = 40
 _SHOWN_MATCHERS: Final = 3
+# Java strings are UTF-16: event-ruler changes the case of a character beyond it one surrogate at a
+# time, which changes nothing.
+_BMP_MAX: Final = 0xFFFF
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -62,46 +111,63 @@ def validate_pattern(pattern: object) -> list[tuple[str, str]]:
         return [("", "pattern must not be empty")]
     problems: list[tuple[str, str]] = []
     _check_object(pattern, "", problems)
-    return problems
+    # Paths only mean something in a pattern whose structure holds.
+    return problems or _repeated_paths(pattern)
 
 
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """True when the (already validated) pattern matches the event (a JSON-decoded EventBridge event dict)."""
-    return all(_field_matches(key, expected, event) for key, expected in pattern.items())
+    return _holds(_terms(pattern, ""), _flatten(event))
 
 
 def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why the (already validated) pattern does not match the event: (field path, one-line reason).
 
-    None exactly when :func:`matches` is True: the explanation is that of the first field, in the
-    pattern's order, that :func:`matches` finds failing, e.g. ``("detail.rows", "0 is not > 0")``.
-    Values are quoted cut to a few dozen characters.
+    None exactly when :func:`matches` is True. Otherwise the explanation names the first field, in
+    the pattern's order, that cannot match together with the fields before it, e.g.
+    ``("detail.rows", "0 is not > 0")``; a ``$or`` none of whose branches can shows as
+    ``("detail.$or", ...)``. Values are quoted cut to a few dozen characters.
     """
-    return _first_mismatch(pattern, event, "")
+    flat = _flatten(event)
+    terms = _terms(pattern, "")
+    # Explaining only what the matcher refuses keeps "None exactly when matches" by construction.
+    for count, term in enumerate(terms, start=1):
+        if not _holds(terms[:count], flat):
+            return term.path, _term_reason(term, flat)
+    return None
 
 
 # --- validation -------------------------------------------------------------------------------
 
 
-def _check_object(pattern: Mapping[Any, Any], path: str, problems: list[tuple[str, str]]) -> None:
+def _check_object(
+    pattern: Mapping[Any, Any], path: str, problems: list[tuple[str, str]], *, in_or: bool = False
+) -> None:
     for key, value in pattern.items():
         if not isinstance(key, str):
             problems.append((path, f"field name {key!r} must be a string"))
             continue
         field = f"{path}.{key}" if path else key
-        if key == _OR:
+        if in_or and key in _RESERVED_IN_OR:
+            problems.append((field, f"'{key}' is reserved: EventBridge refuses it as a field name inside '$or'"))
+        elif key == _OR:
             _check_or(value, field, problems)
-        elif isinstance(value, Mapping):
-            if value:
-                _check_object(value, field, problems)
-            else:
-                problems.append((field, "nested pattern must not be an empty object"))
-        elif not isinstance(value, list):
-            problems.append((field, f"must be a list of match values or an object, not {_json_type(value)}"))
-        elif not value:
-            problems.append((field, "must not be an empty list: it would match nothing"))
         else:
-            problems.extend((field, message) for message in map(_match_value_problem, value) if message)
+            _check_field(value, field, problems, in_or=in_or)
+
+
+def _check_field(value: object, field: str, problems: list[tuple[str, str]], *, in_or: bool) -> None:
+    if isinstance(value, Mapping):
+        if value:
+            _check_object(value, field, problems, in_or=in_or)
+        else:
+            problems.append((field, "nested pattern must not be an empty object"))
+    elif not isinstance(value, list):
+        problems.append((field, f"must be a list of match values or an object, not {_json_type(value)}"))
+    elif not value:
+        problems.append((field, "must not be an empty list: it would match nothing"))
+    else:
+        problems.extend((field, message) for message in map(_match_value_problem, value) if message)
 
 
 def _check_or(branches: object, path: str, problems: list[tuple[str, str]]) -> None:
@@ -117,7 +183,39 @@ def _check_or(branches: object, path: str, problems: list[tuple[str, str]]) -> N
         elif not branch:
             problems.append((where, "'$or' branch must not be empty"))
         else:
-            _check_object(branch, where, problems)
+            _check_object(branch, where, problems, in_or=True)
+
+
+def _repeated_paths(pattern: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Field paths a rule would name twice once nested names are joined with dots.
+
+    {"a.b": [1], "a": {"b": [2]}} names "a.b" twice, and so does a field that a ``$or`` branch
+    repeats; event-ruler refuses such a rule or lets the last one win, depending on its setup.
+    Two branches of one ``$or`` never meet, so they may name the same path.
+    """
+    placed: dict[str, list[_Choices]] = {}
+    for field, choices in _placed_fields(_terms(pattern, ""), ()):
+        placed.setdefault(field.path, []).append(choices)
+    return [
+        (path, "names a field another part of the pattern names too (EventBridge joins nested names with dots)")
+        for path, seen in placed.items()
+        if any(not _exclusive(first, second) for first, second in itertools.combinations(seen, 2))
+    ]
+
+
+def _placed_fields(terms: Sequence[_Term], choices: _Choices) -> Iterator[tuple[_Field, _Choices]]:
+    for term in terms:
+        if isinstance(term, _Field):
+            yield term, choices
+            continue
+        for index, branch in enumerate(term.branches):
+            yield from _placed_fields(branch, (*choices, (id(term), index)))
+
+
+def _exclusive(first: _Choices, second: _Choices) -> bool:
+    """Whether two fields sit in different branches of some ``$or``."""
+    branches = dict(first)
+    return any(branches.get(or_id, index) != index for or_id, index in second)
 
 
 def _match_value_problem(value: object) -> str | None:
@@ -188,8 +286,8 @@ def _numeric_reason(argument: object) -> str | None:
     operators, bounds = argument[0::2], argument[1::2]
     if not all(isinstance(op, str) and op in _COMPARATORS for op in operators):
         return "operators are <, <=, =, >= and >"
-    if not all(_is_number(bound) and math.isfinite(bound) for bound in bounds):
-        return "bounds must be finite numbers"
+    if not all(_is_number(bound) and _comparable(bound) for bound in bounds):
+        return "bounds must be finite numbers a double holds exactly"
     if len(argument) == 2:
         return None
     if "=" in operators:
@@ -202,27 +300,46 @@ def _numeric_reason(argument: object) -> str | None:
 
 
 def _anything_but_problem(argument: object) -> str | None:
-    if isinstance(argument, str) or _is_number(argument):
+    if isinstance(argument, str):
         return None
+    if _is_number(argument):
+        return _incomparable(argument)
     if isinstance(argument, list):
-        if argument and (all(isinstance(v, str) for v in argument) or all(_is_number(v) for v in argument)):
-            return None
-        return "'anything-but' list must be non-empty and hold only strings or only numbers"
+        return _anything_but_list_problem(argument)
     if not isinstance(argument, Mapping):
         return f"'anything-but' must be a string, a number, a list or an object, not {_json_type(argument)}"
     if len(argument) != 1:
         return f"'anything-but' object must have exactly one key, not {len(argument)}"
     ((name, inner),) = argument.items()
-    if name in ("prefix", "suffix"):
-        return None if isinstance(inner, str) else f"'anything-but' '{name}' must be a string"
-    if name not in ("wildcard", _IGNORE_CASE):
+    if name not in ("prefix", "suffix", "wildcard", _IGNORE_CASE):
         return f"unknown operator {name!r} inside 'anything-but'"
+    return _anything_but_set_problem(name, inner)
+
+
+def _anything_but_list_problem(values: list[Any]) -> str | None:
+    if values and all(isinstance(value, str) for value in values):
+        return None
+    if values and all(_is_number(value) for value in values):
+        return next(filter(None, map(_incomparable, values)), None)
+    return "'anything-but' list must be non-empty and hold only strings or only numbers"
+
+
+def _anything_but_set_problem(name: str, inner: object) -> str | None:
     values = inner if isinstance(inner, list) else [inner]
-    if not values or not all(isinstance(v, str) for v in values):
+    if not values or not all(isinstance(value, str) for value in values):
         return f"'anything-but' '{name}' must be a string or a non-empty list of strings"
+    if name in ("prefix", "suffix") and "" in values:
+        # An empty prefix would exclude every string (event-ruler: "Null prefix/suffix not allowed").
+        return f"'anything-but' '{name}' must not be an empty string"
     if name == "wildcard":
         return next(filter(None, map(_wildcard_problem, values)), None)
     return None
+
+
+def _incomparable(number: int | float) -> str | None:
+    if _comparable(number):
+        return None
+    return f"{_show(number)} is not a number EventBridge can compare (no double holds it exactly)"
 
 
 _OPERATOR_CHECKS: Final[Mapping[object, Callable[[object], str | None]]] = {
@@ -238,53 +355,164 @@ _OPERATOR_CHECKS: Final[Mapping[object, Callable[[object], str | None]]] = {
 
 
 # --- matching ---------------------------------------------------------------------------------
+#
+# event-ruler flattens the event into (dotted path, leaf value) pairs and compiles the pattern the
+# same way, so the pattern {"a.b": ["x"]} and the pattern {"a": {"b": ["x"]}} are one rule, and each
+# matches {"a": {"b": "x"}} as well as {"a.b": "x"}. A leaf inside an array of objects remembers
+# which element (of which array) holds it; one match may not take two fields from different
+# elements of the same array ("array consistency").
 
 
-def _field_matches(key: str, expected: Any, node: Mapping[str, Any]) -> bool:
-    if key == _OR:
-        return any(matches(branch, node) for branch in expected)
-    if isinstance(expected, Mapping):
-        # With no object under the key the event still "has" the nested fields as absent, so a
-        # nested exists:false can match; the empty mapping stands for that.
-        children = list(_objects(node.get(key))) or [{}]
-        return any(matches(expected, child) for child in children)
-    leaves = list(_leaves(node[key])) if key in node else []
-    return any(_leaf_matches(matcher, leaves) for matcher in expected)
+@dataclass(frozen=True)
+class _Field:
+    """One pattern leaf: the dotted path and its list of match values."""
+
+    path: str
+    matchers: Sequence[Any]
 
 
-def _objects(value: object) -> Iterator[Mapping[str, Any]]:
+@dataclass(frozen=True)
+class _Or:
+    """A ``$or`` at ``path`` ("detail.$or"): each branch is a list of terms."""
+
+    path: str
+    branches: tuple[tuple[_Field | _Or, ...], ...]
+
+
+_Term = _Field | _Or
+_Choices = tuple[tuple[int, int], ...]  # (id of a $or, index of the branch taken), outermost first
+_Membership = Mapping[int, int]  # array id -> element index
+
+
+@dataclass(frozen=True)
+class _FlatEvent:
+    """The event as event-ruler sees it: leaves by dotted path, and every path's JSON type."""
+
+    leaves: dict[str, list[tuple[object, _Membership]]]
+    shapes: dict[str, str]
+
+
+def _terms(pattern: Mapping[str, Any], prefix: str) -> list[_Term]:
+    terms: list[_Term] = []
+    for key, expected in pattern.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if key == _OR:
+            terms.append(_Or(path, tuple(tuple(_terms(branch, prefix)) for branch in expected)))
+        elif isinstance(expected, Mapping):
+            terms.extend(_terms(expected, path))
+        else:
+            terms.append(_Field(path, expected))
+    return terms
+
+
+def _holds(terms: Sequence[_Term], flat: _FlatEvent) -> bool:
+    """Whether some choice of ``$or`` branches gives fields that all match together."""
+    return _search([t for t in terms if isinstance(t, _Field)], [t for t in terms if isinstance(t, _Or)], flat)
+
+
+def _search(fields: list[_Field], ors: Sequence[_Or], flat: _FlatEvent) -> bool:
+    if not ors:
+        return _satisfiable(fields, flat)
+    # Fields that need a value only get harder to match as fields join them, so a failing set
+    # prunes every choice of the remaining branches (event-ruler expands them all up front).
+    if not _satisfiable([field for field in fields if not _absence_allowed(field)], flat):
+        return False
+    head, rest = ors[0], ors[1:]
+    for branch in head.branches:
+        more_fields = [t for t in branch if isinstance(t, _Field)]
+        more_ors = [t for t in branch if isinstance(t, _Or)]
+        if _search([*fields, *more_fields], [*more_ors, *rest], flat):
+            return True
+    return False
+
+
+def _flatten(event: Mapping[str, Any]) -> _FlatEvent:
+    flat = _FlatEvent({}, {})
+    _walk_object(event, "", {}, flat, itertools.count())
+    return flat
+
+
+def _walk_object(
+    node: Mapping[Any, Any], prefix: str, membership: _Membership, flat: _FlatEvent, ids: Iterator[int]
+) -> None:
+    for key, value in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        flat.shapes.setdefault(path, _json_type(value))
+        _walk_value(value, path, membership, flat, ids)
+
+
+def _walk_value(value: object, path: str, membership: _Membership, flat: _FlatEvent, ids: Iterator[int]) -> None:
     if isinstance(value, Mapping):
-        yield value
+        _walk_object(value, path, membership, flat, ids)
     elif isinstance(value, list):
-        for item in value:
-            yield from _objects(item)
+        # Only objects and arrays inside an array are "elements" to keep apart; a scalar in an
+        # array is just one more value of the path, as in event-ruler.
+        array = next(ids)
+        for index, item in enumerate(value):
+            inner = {**membership, array: index} if isinstance(item, Mapping | list) else membership
+            _walk_value(item, path, inner, flat, ids)
+    else:
+        flat.leaves.setdefault(path, []).append((value, membership))
 
 
-def _leaves(value: object) -> Iterator[object]:
-    if isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    elif not isinstance(value, Mapping):
-        yield value
+def _satisfiable(fields: Sequence[_Field], flat: _FlatEvent) -> bool:
+    # Sorted paths: event-ruler walks a rule's fields in this order, which decides what an
+    # exists:false inside an array of objects sees (only fields consistent with those before it).
+    return _assign(sorted(fields, key=lambda field: field.path), 0, {}, flat)
 
 
-def _leaf_matches(matcher: object, leaves: list[object]) -> bool:
-    if isinstance(matcher, Mapping):
-        ((name, argument),) = matcher.items()
-        if name == "exists":
-            return bool(leaves) is argument
-        test = _VALUE_TESTS[name]
-        return any(test(argument, leaf) for leaf in leaves)
-    return any(_equals(matcher, leaf) for leaf in leaves)
+def _assign(fields: Sequence[_Field], index: int, membership: _Membership, flat: _FlatEvent) -> bool:
+    if index == len(fields):
+        return True
+    return any(_assign(fields, index + 1, chosen, flat) for chosen in _options(fields[index], membership, flat))
+
+
+def _options(field: _Field, membership: _Membership, flat: _FlatEvent) -> Iterator[_Membership]:
+    """Each distinct way ``field`` can match alongside the elements already chosen."""
+    leaves = [(value, where) for value, where in flat.leaves.get(field.path, ()) if _consistent(where, membership)]
+    if not leaves and _absence_allowed(field):
+        yield membership
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    for value, where in leaves:
+        chosen = {**membership, **where}
+        key = tuple(sorted(chosen.items()))
+        if key not in seen and any(_value_matches(matcher, value) for matcher in field.matchers):
+            seen.add(key)
+            yield chosen
+
+
+def _consistent(where: _Membership, membership: _Membership) -> bool:
+    return all(membership.get(array, index) == index for array, index in where.items())
+
+
+def _absence_allowed(field: _Field) -> bool:
+    return any(isinstance(matcher, Mapping) and matcher.get("exists") is False for matcher in field.matchers)
+
+
+def _value_matches(matcher: object, leaf: object) -> bool:
+    if not isinstance(matcher, Mapping):
+        return _equals(matcher, leaf)
+    ((name, argument),) = matcher.items()
+    if name == "exists":
+        return argument is True
+    return _VALUE_TESTS[name](argument, leaf)
 
 
 def _equals(expected: object, actual: object) -> bool:
     if _is_number(expected):
-        return _is_number(actual) and actual == expected
+        return _is_number(actual) and _same_number(expected, actual)
     if isinstance(expected, str):
         return isinstance(actual, str) and actual == expected
     # null, true and false are singletons once decoded; identity keeps True from equalling 1.
     return actual is expected
+
+
+def _same_number(expected: int | float, actual: int | float) -> bool:
+    # event-ruler compares numbers a double holds exactly as doubles (5 equals 5.0) and any other
+    # number by its JSON text, which json.loads keeps only for integers.
+    if _comparable(expected) and _comparable(actual):
+        return expected == actual
+    return type(expected) is type(actual) and expected == actual
 
 
 def _test_affix(at_start: bool) -> Callable[[Any, object], bool]:
@@ -294,16 +522,15 @@ def _test_affix(at_start: bool) -> Callable[[Any, object], bool]:
         if not isinstance(leaf, str):
             return False
         if isinstance(argument, str):
-            text, affix = leaf, argument
-        else:
-            text, affix = leaf.casefold(), argument[_IGNORE_CASE].casefold()
-        return text.startswith(affix) if at_start else text.endswith(affix)
+            return leaf.startswith(argument) if at_start else leaf.endswith(argument)
+        regex = _ignore_case_regex(argument[_IGNORE_CASE], at_start=at_start, at_end=not at_start)
+        return regex.search(leaf) is not None
 
     return test
 
 
 def _test_ignore_case(argument: Any, leaf: object) -> bool:
-    return isinstance(leaf, str) and leaf.casefold() == argument.casefold()
+    return isinstance(leaf, str) and _ignore_case_regex(argument, at_start=True, at_end=True).search(leaf) is not None
 
 
 def _test_wildcard(argument: Any, leaf: object) -> bool:
@@ -311,8 +538,10 @@ def _test_wildcard(argument: Any, leaf: object) -> bool:
 
 
 def _test_numeric(argument: Any, leaf: object) -> bool:
-    return _is_number(leaf) and all(
-        _COMPARATORS[op](leaf, bound) for op, bound in zip(argument[0::2], argument[1::2], strict=True)
+    return (
+        _is_number(leaf)
+        and _comparable(leaf)
+        and all(_COMPARATORS[op](leaf, bound) for op, bound in zip(argument[0::2], argument[1::2], strict=True))
     )
 
 
@@ -327,15 +556,17 @@ def _test_cidr(argument: Any, leaf: object) -> bool:
 
 
 def _test_anything_but(argument: Any, leaf: object) -> bool:
+    # event-ruler's anything-but matches every value it does not exclude, whatever its type: a
+    # number, a boolean or null pass anything-but "x", a string passes anything-but 5, and only a
+    # string can fail the prefix, suffix, equals-ignore-case and wildcard forms. A missing field
+    # has no value, so it never matches.
     if isinstance(argument, Mapping):
         ((name, inner),) = argument.items()
         values = inner if isinstance(inner, list) else [inner]
         test = _VALUE_TESTS[name]
-        return isinstance(leaf, str) and not any(test(value, leaf) for value in values)
+        return not any(test(value, leaf) for value in values)
     excluded = argument if isinstance(argument, list) else [argument]
-    if isinstance(excluded[0], str):
-        return isinstance(leaf, str) and leaf not in excluded
-    return _is_number(leaf) and leaf not in excluded
+    return not any(_equals(value, leaf) for value in excluded)
 
 
 _VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
@@ -352,34 +583,26 @@ _VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
 # --- explaining a mismatch ---------------------------------------------------------------------
 
 
-def _first_mismatch(pattern: Mapping[str, Any], node: Mapping[str, Any], path: str) -> tuple[str, str] | None:
-    # Explaining only what _field_matches refuses keeps "None exactly when matches" by construction.
-    for key, expected in pattern.items():
-        if not _field_matches(key, expected, node):
-            return _field_mismatch(key, expected, node, f"{path}.{key}" if path else key)
-    return None
+def _term_reason(term: _Term, flat: _FlatEvent) -> str:
+    if isinstance(term, _Or):
+        return f"none of its {len(term.branches)} branches matches"
+    if _satisfiable([term], flat):
+        return "matches only in other elements of an array than the fields before it"
+    return _field_reason(term, flat)
 
 
-def _field_mismatch(key: str, expected: Any, node: Mapping[str, Any], field: str) -> tuple[str, str]:
-    if key == _OR:
-        return field, f"none of its {len(expected)} branches matches"
-    if isinstance(expected, Mapping):
-        children = list(_objects(node.get(key))) or [{}]
-        if len(children) > 1:
-            return field, f"none of its {len(children)} objects matches the nested pattern"
-        # A single object failed, so one of its fields did.
-        return _first_mismatch(expected, children[0], field) or (field, "does not match")
-    if key not in node:
-        return field, "is missing"
-    leaves = list(_leaves(node[key]))
+def _field_reason(field: _Field, flat: _FlatEvent) -> str:
+    if field.path not in flat.shapes:
+        return "is missing"
+    leaves = [value for value, _ in flat.leaves.get(field.path, ())]
     if not leaves:
-        return field, f"has no value to match ({_json_type(node[key])})"
-    wanted = " or ".join(_describe(matcher) for matcher in expected[:_SHOWN_MATCHERS])
-    if len(expected) > _SHOWN_MATCHERS:
-        wanted += f" (or {len(expected) - _SHOWN_MATCHERS} more)"
+        return f"has no value to match ({flat.shapes[field.path]})"
+    wanted = " or ".join(_describe(matcher) for matcher in field.matchers[:_SHOWN_MATCHERS])
+    if len(field.matchers) > _SHOWN_MATCHERS:
+        wanted += f" (or {len(field.matchers) - _SHOWN_MATCHERS} more)"
     if len(leaves) > 1:
-        return field, f"none of its {len(leaves)} values is {wanted}"
-    return field, f"{_show(leaves[0])} is not {wanted}"
+        return f"none of its {len(leaves)} values is {wanted}"
+    return f"{_show(leaves[0])} is not {wanted}"
 
 
 def _describe(matcher: object) -> str:
@@ -445,6 +668,33 @@ def _wildcard_segments(text: str) -> list[str]:
         segments[-1] += literal
         after_star = False
     return segments
+
+
+def _comparable(number: int | float) -> bool:
+    """Whether event-ruler can compare the number: a finite double that prints back as the same value.
+
+    It refuses a pattern bound such as 2**60 and never numerically matches such an event value,
+    because the double nearest to it differs from it.
+    """
+    if isinstance(number, float):
+        return math.isfinite(number)
+    try:
+        return decimal.Decimal(repr(float(number))) == number
+    except OverflowError:
+        return False
+
+
+@lru_cache(maxsize=256)
+def _ignore_case_regex(text: str, *, at_start: bool, at_end: bool) -> re.Pattern[str]:
+    """equals-ignore-case as event-ruler reads it: each character of ``text`` stands for its lower
+    or its upper case (Java's single-character mappings), never for a case-folded equivalent, so
+    "SS" does not match "ß"; a character outside the BMP matches only itself.
+    """
+    parts = []
+    for char in text:
+        variants = {char.lower(), char.upper()} if ord(char) <= _BMP_MAX else {char}
+        parts.append("(?:" + "|".join(map(re.escape, sorted(variants))) + ")")
+    return re.compile(("^" if at_start else "") + "".join(parts) + (r"\Z" if at_end else ""))
 
 
 @lru_cache(maxsize=256)
