@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.tooling.local.endpoint import FAKE_CREDENTIALS, LOCAL_REGION
 from gluetrigger.tooling.local.examples import example_entry, example_key
 from gluetrigger.tooling.local.provision import MAX_RECEIVE_COUNT
 from gluetrigger.tooling.local.scheduler import next_fire
@@ -25,10 +26,22 @@ if TYPE_CHECKING:
     from gluetrigger.core.templates import Template
     from gluetrigger.tooling.local.outcomes import Outcome
 
-__all__ = ["READY", "Console", "table"]
+__all__ = ["READY", "Console", "aws_command", "table"]
 
 READY = "ready:"
 JOB_RUNS = "job runs"
+
+
+def aws_command(endpoint: str) -> str:
+    """The start of an aws CLI command that works as pasted, in any shell, against ``endpoint``.
+
+    The aws CLI refuses to sign a request without credentials, and a fresh shell has none; the
+    emulator accepts any. So the command carries throwaway ones inline (never the user's, which it
+    also keeps from being sent), and the region as an option, which outranks AWS_REGION, a
+    profile's region and AWS_DEFAULT_REGION: local mode's resources are in that region only.
+    """
+    credentials = " ".join(f"{name}={value}" for name, value in FAKE_CREDENTIALS.items())
+    return f"{credentials} aws --endpoint-url {endpoint} --region {LOCAL_REGION}"
 
 
 def table(rows: list[list[str]]) -> str:
@@ -56,7 +69,7 @@ class Console:
         emulator = "embedded moto server" if embedded else "emulator"
         self.line(f"gluetrigger local: {len(config.triggers)} triggers from {config_path}")
         self.line(f"endpoint: {endpoint} ({emulator}; export AWS_ENDPOINT_URL={endpoint} to reuse it)")
-        self.line("try:")
+        self.line("try (the aws commands carry throwaway credentials the emulator accepts; yours are never used):")
         for trigger in config.triggers:
             self.line(f"  {trigger.name.ljust(self._width)}  {self._try(trigger, config_path, endpoint)}")
         self.line(f"  {JOB_RUNS.ljust(self._width)}  gluetrigger runs --endpoint-url {endpoint}")
@@ -83,7 +96,7 @@ class Console:
         self.line(f"{clock}  {outcome.trigger.ljust(self._width)}  {what}")
 
     def _try(self, trigger: Trigger, config_path: str, endpoint: str) -> str:
-        aws = f"aws --endpoint-url {endpoint}"
+        aws = aws_command(endpoint)
         source = trigger.source
         if isinstance(source, S3Source):
             key = example_key(source, datetime.now(UTC).date())
