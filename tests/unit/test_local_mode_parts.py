@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -34,7 +35,7 @@ from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.tooling.cli import main
 from gluetrigger.tooling.config_file import load_config
-from gluetrigger.tooling.local import session_file
+from gluetrigger.tooling.local import commands, session_file
 from gluetrigger.tooling.local.console import Console, aws_command
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.examples import example_entry, example_key
@@ -542,3 +543,39 @@ def test_once_on_another_config_says_what_it_needs_and_what_to_run_instead(
         f"and {changed} lacks its trigger nightly-rollup with source type schedule (it has event); to try your own "
         f"triggers, run `gluetrigger local --config '{changed}'` without --once and use the commands it prints\n"
     )
+
+
+def test_an_instance_with_no_private_place_for_its_record_says_so_and_runs_on(
+    records: Path, two_configs: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    records.mkdir()
+    records.chmod(0o777)
+
+    assert commands._record(two_configs[0], "http://127.0.0.1:4001", Console(SALES, io.StringIO())) is None
+    assert capsys.readouterr().err == (
+        f"gluetrigger: {records}, where `gluetrigger local` notes which config it serves, is open to other users "
+        "(mode 777): remove it, or set TMPDIR to a directory of your own; "
+        "`local fire` and `runs` reach this instance only with --endpoint-url http://127.0.0.1:4001\n"
+    )
+
+
+def test_a_second_instance_of_a_config_says_that_it_is_the_one_used_now(
+    records: Path, two_configs: tuple[str, str]
+) -> None:
+    north, _ = two_configs
+    records.mkdir(mode=0o700)
+    older = {"config": north, "endpoint": "http://127.0.0.1:4001", "pid": os.getppid(), "started": 1.0}
+    (records / "older.json").write_text(json.dumps(older))
+    (records / "older.json").chmod(0o600)
+    out = io.StringIO()
+
+    recorded = commands._record(north, "http://127.0.0.1:4002", Console(SALES, out))
+
+    assert recorded is not None
+    assert out.getvalue() == (
+        f"note: another `gluetrigger local` (pid {os.getppid()}) serves this config at http://127.0.0.1:4001; "
+        "`local fire` and `runs` reach this one, the newest, while it runs\n"
+    )
+    serving = session_file.find(north).serving
+    assert serving is not None
+    assert serving.endpoint == "http://127.0.0.1:4002"
