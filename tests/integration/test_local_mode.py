@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -257,8 +258,10 @@ def test_objects_outside_prefix_or_suffix_start_nothing(local: LocalProcess) -> 
         assert not [line for line in local.lines if key in line]
 
 
-def test_fire_runs_a_schedule_now(local: LocalProcess, config_path: Path) -> None:
-    fired = local.cli("local", "fire", "hourly", "--config", str(config_path))
+def test_fire_runs_a_schedule_now_with_the_command_printed(local: LocalProcess) -> None:
+    printed = local.wait_for_line(lambda line: " hourly " in line and "fire it now: " in line)
+    command = shlex.split(printed.split("fire it now: ")[1])
+    fired = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
 
     assert fired.returncode == 0, fired.stderr
     scheduled = fired.stdout.split(" at ")[1].strip()  # "fired hourly: Scheduled Event <id> at <time>"

@@ -36,7 +36,7 @@ from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.tooling.cli import main
 from gluetrigger.tooling.config_file import load_config
 from gluetrigger.tooling.local import commands, session_file
-from gluetrigger.tooling.local.console import Console, aws_command
+from gluetrigger.tooling.local.console import Console, aws_command, program
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.examples import example_entry, example_key
 from gluetrigger.tooling.local.moto_fidelity import object_created_event
@@ -579,3 +579,25 @@ def test_a_second_instance_of_a_config_says_that_it_is_the_one_used_now(
     serving = session_file.find(north).serving
     assert serving is not None
     assert serving.endpoint == "http://127.0.0.1:4002"
+
+
+@pytest.mark.parametrize(
+    ("argv0", "on_path", "expected"),
+    [
+        ("/p/.venv/bin/gluetrigger", "/p/.venv/bin/gluetrigger", "gluetrigger"),  # the virtualenv is activated
+        (".venv/bin/gluetrigger", None, ".venv/bin/gluetrigger"),  # it is not: the path as typed
+        ("/p/.venv/bin/gluetrigger", "/usr/local/bin/gluetrigger", "/p/.venv/bin/gluetrigger"),  # another on PATH
+        ("/my project/.venv/bin/gluetrigger", None, "'/my project/.venv/bin/gluetrigger'"),
+        ("/p/lambdas/gluetrigger/__main__.py", "/usr/local/bin/gluetrigger", "'/my python/python' -m gluetrigger"),
+    ],
+)
+def test_the_commands_printed_run_gluetrigger_the_way_it_was_started(
+    argv0: str, on_path: str | None, expected: str
+) -> None:
+    assert program(argv0, on_path, "/my python/python") == expected
+    out = io.StringIO()
+    Console(EXAMPLE, out, program(argv0, on_path, "/my python/python")).banner("t.yaml", "http://h:1", embedded=True)
+    assert (
+        f"fire it now: {expected} local fire nightly-rollup --config t.yaml --endpoint-url http://h:1" in out.getvalue()
+    )
+    assert out.getvalue().splitlines()[-1].split(maxsplit=2)[2] == f"{expected} runs --endpoint-url http://h:1"

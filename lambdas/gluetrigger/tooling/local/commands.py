@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -138,7 +139,7 @@ def _load(path: str) -> Config:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from gluetrigger.tooling.local.console import Console
+    from gluetrigger.tooling.local.console import Console, program
     from gluetrigger.tooling.local.emulator import EmulatorError
 
     began = time.monotonic()
@@ -146,7 +147,7 @@ def _local(args: argparse.Namespace) -> int:
         raise _CommandError(EXIT_USAGE, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
     config = _load(args.config)
     demo = _demo(config, args.config) if args.once else None
-    console = Console(config)
+    console = Console(config, program=program(sys.argv[0], shutil.which("gluetrigger"), sys.executable))
     service = _service(config, args, console, demo)
     _stop_on_signals()
     try:
