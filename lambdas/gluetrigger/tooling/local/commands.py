@@ -5,8 +5,9 @@ other commands never load boto3 or moto. Exit codes extend the CLI's contract: 0
 (with ``--once``: every outcome as the example expects); 1 an invalid config, outcomes that
 differ from the expected ones, or an endpoint that could not do what was asked (unreachable, no
 such queue or job); 2 a usage error (port in use or out of range, an endpoint URL without a
-scheme, unknown trigger, no endpoint to talk to); 130 stopped by Ctrl-C (SIGINT) or SIGTERM,
-after a clean shutdown.
+scheme, unknown trigger, no endpoint to talk to: no --endpoint-url, no $AWS_ENDPOINT_URL and no
+`gluetrigger local` of this user serving the config, see :mod:`gluetrigger.tooling.local.session_file`);
+130 stopped by Ctrl-C (SIGINT) or SIGTERM, after a clean shutdown.
 """
 
 from __future__ import annotations
@@ -88,16 +89,16 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
 
     runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
     runs.add_argument("--job", metavar="NAME", help="only this job's runs")
-    _config_option(runs, help="ask the `gluetrigger local` serving this config (default: ./triggers.yaml)")
+    _config_option(runs, help_text="ask the `gluetrigger local` serving this config (default: ./triggers.yaml)")
     _endpoint_option(runs)
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(command=_guarded(_runs))
 
 
 def _config_option(
-    parser: argparse.ArgumentParser, default: str = DEFAULT_CONFIG, help: str = "default: ./triggers.yaml"
+    parser: argparse.ArgumentParser, default: str = DEFAULT_CONFIG, help_text: str = "default: ./triggers.yaml"
 ) -> None:
-    parser.add_argument("--config", default=default, metavar="PATH", help=help)
+    parser.add_argument("--config", default=default, metavar="PATH", help=help_text)
 
 
 def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None) -> None:
