@@ -3,13 +3,14 @@
 Objects are uploaded and events sent with boto3 through the emulator local mode prints; what
 counts is what GetJobRuns shows afterwards, arguments included, and the line local mode prints
 per outcome. One local-mode process serves most tests (each uses its own keys); the Ctrl-C and
-``--once`` tests start their own.
+``--once`` tests start their own, and so does the test of two instances of two configs at once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -55,6 +56,13 @@ triggers:
       type: event
       pattern: {{source: [com.example.lm], detail-type: [Export Done], detail: {{ok: [true]}}}}
     job: {{name: lm-exports, arguments: {{--export: "${{event:detail.id}}"}}}}
+"""
+# Another project's config, with a trigger of the same name as CONFIG's and another job.
+OTHER_CONFIG = """
+triggers:
+  - name: hourly
+    source: {type: schedule, expression: rate(1 hour)}
+    job: {name: lm-other-hourly, arguments: {--at: "${time:%Y-%m-%dT%H:%M:%S}"}}
 """
 READY_TIMEOUT_SECONDS = 30.0
 WAIT_SECONDS = 15.0
@@ -250,8 +258,10 @@ def test_objects_outside_prefix_or_suffix_start_nothing(local: LocalProcess) -> 
         assert not [line for line in local.lines if key in line]
 
 
-def test_fire_runs_a_schedule_now(local: LocalProcess, config_path: Path) -> None:
-    fired = local.cli("local", "fire", "hourly", "--config", str(config_path))
+def test_fire_runs_a_schedule_now_with_the_command_printed(local: LocalProcess) -> None:
+    printed = local.wait_for_line(lambda line: " hourly " in line and "fire it now: " in line)
+    command = shlex.split(printed.split("fire it now: ")[1])
+    fired = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
 
     assert fired.returncode == 0, fired.stderr
     scheduled = fired.stdout.split(" at ")[1].strip()  # "fired hourly: Scheduled Event <id> at <time>"
@@ -259,20 +269,43 @@ def test_fire_runs_a_schedule_now(local: LocalProcess, config_path: Path) -> Non
     assert local.wait_for_line(lambda line: run["Id"] in line)
 
 
-def test_fire_and_runs_find_the_running_instance_without_an_endpoint(local: LocalProcess, config_path: Path) -> None:
+def gluetrigger(*args: str) -> subprocess.CompletedProcess[str]:
+    """A ``gluetrigger`` command told no endpoint: it must find the running instance itself."""
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    command = [sys.executable, "-m", "gluetrigger", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=REPO, env=env)
 
-    def gluetrigger(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "gluetrigger", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=REPO, env=env)
 
-    fired = gluetrigger("local", "fire", "hourly", "--config", str(config_path))
-    assert fired.returncode == 0, fired.stderr
-    scheduled = fired.stdout.split(" at ")[1].strip()
-    (run,) = wait_for_runs(local, "lm-hourly", "--at", scheduled.removesuffix("Z"), 1)
-    listed = gluetrigger("runs", "--job", "lm-hourly", "--json")
-    assert listed.returncode == 0, listed.stderr
-    assert run["Id"] in {item["id"] for item in json.loads(listed.stdout)}
+def test_fire_and_runs_find_the_instance_of_their_config_among_two(
+    local: LocalProcess, config_path: Path, tmp_path: Path
+) -> None:
+    """Two projects' `gluetrigger local` at once: each command reaches the one serving its --config.
+
+    Both configs have a schedule trigger `hourly` (their own queue on each emulator), so a fire that
+    reached the wrong instance would succeed there; only the run on the right one's job tells.
+    """
+    other_path = tmp_path / "triggers.yaml"
+    other_path.write_text(OTHER_CONFIG)
+    with (tmp_path / "stderr.txt").open("w+") as stderr:
+        other = LocalProcess("--config", str(other_path), stderr=stderr)
+        try:
+            for running, path, job in ((local, config_path, "lm-hourly"), (other, other_path, "lm-other-hourly")):
+                fired = gluetrigger("local", "fire", "hourly", "--config", str(path))
+                assert fired.returncode == 0, fired.stderr
+                scheduled = fired.stdout.split(" at ")[1].strip()  # "fired hourly: Scheduled Event <id> at <time>"
+                (run,) = wait_for_runs(running, job, "--at", scheduled.removesuffix("Z"), 1)
+                listed = gluetrigger("runs", "--config", str(path), "--json")
+                assert listed.returncode == 0, listed.stderr
+                assert run["Id"] in {item["id"] for item in json.loads(listed.stdout)}
+                assert {"lm-hourly", "lm-other-hourly"} & {item["job"] for item in json.loads(listed.stdout)} == {job}
+
+            unserved = gluetrigger("runs", "--config", str(tmp_path / "elsewhere.yaml"))
+            assert unserved.returncode == 2
+            assert f"for {os.path.realpath(config_path)} at {local.endpoint.url}" in unserved.stderr
+            assert f"for {os.path.realpath(other_path)} at {other.endpoint.url}" in unserved.stderr
+            assert other.interrupt(timeout=10) == 130
+        finally:
+            other.kill()
 
 
 def test_custom_events_reach_event_triggers_by_pattern(local: LocalProcess) -> None:
@@ -471,5 +504,6 @@ def test_once_refuses_a_config_that_is_not_the_example(config_path: Path) -> Non
     )
 
     assert done.returncode == 2
-    assert "sales-arrival (S3Source)" in done.stderr
+    assert f"{config_path} lacks its triggers sales-arrival (source type s3), partner-drop" in done.stderr
+    assert f"run `gluetrigger local --config {config_path}` without --once" in done.stderr
     assert done.stdout == ""

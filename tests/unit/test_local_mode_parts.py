@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -33,7 +35,8 @@ from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.lambda_context import LocalLambdaContext
 from gluetrigger.tooling.cli import main
 from gluetrigger.tooling.config_file import load_config
-from gluetrigger.tooling.local.console import Console
+from gluetrigger.tooling.local import commands, session_file
+from gluetrigger.tooling.local.console import Console, aws_command, program
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.examples import example_entry, example_key
 from gluetrigger.tooling.local.moto_fidelity import object_created_event
@@ -380,3 +383,221 @@ def test_a_schemeless_aws_endpoint_url_is_refused_the_same_way(
         capsys.readouterr().err == "gluetrigger: endpoint '127.0.0.1:4572' is not a URL: give it as http://HOST:PORT\n"
     )
     assert Endpoint("http://127.0.0.1:4572").url == "http://127.0.0.1:4572"
+
+
+def test_the_aws_commands_to_try_work_in_a_fresh_shell_and_never_carry_the_users_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALUSERKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-user-secret")
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    out = io.StringIO()
+    Console(EXAMPLE, out).banner("triggers.yaml", "http://127.0.0.1:4566", embedded=True)
+
+    printed = out.getvalue()
+    tried = [line.split("  ", 2)[2] for line in printed.splitlines() if line.startswith("  ") and " aws " in line]
+    commands = [shlex.split(command) for command in tried]
+    assert len(commands) == 3  # the two S3 triggers and the event trigger of the example
+    for command in commands:
+        # The aws CLI will not sign without credentials: throwaway ones, inline; the region as an option,
+        # which outranks $AWS_REGION and a profile's region.
+        assert command[:7] == [
+            "AWS_ACCESS_KEY_ID=testing",
+            "AWS_SECRET_ACCESS_KEY=testing",
+            "aws",
+            "--endpoint-url",
+            "http://127.0.0.1:4566",
+            "--region",
+            "us-east-1",
+        ]
+    assert "AKIAREALUSERKEY" not in printed
+    assert "real-user-secret" not in printed
+    assert "eu-west-3" not in printed
+
+
+def test_the_readme_shows_the_aws_commands_as_local_mode_prints_them() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    local_mode = readme.split("\n## Local mode\n")[1].split("\n## ")[0]
+    shown = re.findall(r"`([^`]*aws --endpoint-url[^`]*)`", local_mode)
+    assert shown
+    for command in shown:
+        assert command.startswith(aws_command("http://127.0.0.1:PORT") + " "), command
+
+
+@pytest.fixture
+def records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the running instances are recorded, with nothing else telling commands where to go."""
+    folder = tmp_path / "records"
+    monkeypatch.setattr(session_file, "session_dir", lambda: folder)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return folder
+
+
+@pytest.fixture
+def two_configs(tmp_path: Path) -> tuple[str, str]:
+    """Two projects' configs, each with a schedule trigger `tick`."""
+    paths = []
+    for project in ("north", "south"):
+        (tmp_path / project).mkdir()
+        path = tmp_path / project / "triggers.yaml"
+        path.write_text(json.dumps({"triggers": [_every_minute("tick")]}))
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
+# An endpoint with port 0 is refused, naming it, before any connection: which one a command chose shows at once.
+NORTH, SOUTH = "http://north-instance:0", "http://south-instance:0"
+
+
+def refused(endpoint: str) -> str:
+    return f"gluetrigger: endpoint {endpoint!r}: the port must be a number 1..65535\n"
+
+
+@pytest.mark.usefixtures("records")
+def test_fire_and_runs_use_only_the_instance_serving_their_config(
+    two_configs: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    north, south = two_configs
+    session_file.record(north, NORTH)
+    session_file.record(south, SOUTH)
+
+    for config, endpoint in ((north, NORTH), (south, SOUTH)):
+        assert main(["runs", "--config", config]) == 2
+        assert capsys.readouterr().err == refused(endpoint)
+        assert main(["local", "fire", "tick", "--config", config]) == 2
+        assert capsys.readouterr().err == refused(endpoint)
+
+
+@pytest.mark.usefixtures("records")
+def test_no_instance_for_the_config_is_one_line_naming_what_runs_and_what_to_do(
+    two_configs: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    north, south = two_configs
+    assert main(["runs", "--config", south]) == 2
+    assert capsys.readouterr().err == (
+        f"gluetrigger: no `gluetrigger local` is running for {south}: "
+        f"start it with `gluetrigger local --config {south}`, or pass --endpoint-url\n"
+    )
+
+    session_file.record(north, "http://127.0.0.1:4001")
+    for argv in (["runs", "--config", south], ["local", "fire", "tick", "--config", south]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == (
+            f"gluetrigger: no `gluetrigger local` is running for {south} "
+            f"(one runs for {north} at http://127.0.0.1:4001): "
+            f"start it with `gluetrigger local --config {south}`, or pass --endpoint-url\n"
+        )
+
+
+@pytest.mark.usefixtures("records")
+def test_an_explicit_endpoint_wins_over_the_running_instance(
+    two_configs: tuple[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    north, _ = two_configs
+    session_file.record(north, NORTH)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://from-the-environment:0")
+
+    assert main(["runs", "--config", north]) == 2
+    assert capsys.readouterr().err == refused("http://from-the-environment:0")
+    assert main(["runs", "--config", north, "--endpoint-url", "http://given:0"]) == 2
+    assert capsys.readouterr().err == refused("http://given:0")
+
+
+def test_a_record_directory_open_to_others_is_one_line_and_a_usage_error(
+    records: Path, two_configs: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    records.mkdir()
+    records.chmod(0o777)
+
+    assert main(["runs", "--config", two_configs[0]]) == 2
+    assert capsys.readouterr().err == (
+        f"gluetrigger: {records}, where `gluetrigger local` notes which config it serves, is open to other users "
+        "(mode 777): remove it, or set TMPDIR to a directory of your own; or pass --endpoint-url\n"
+    )
+
+
+def test_once_on_another_config_says_what_it_needs_and_what_to_run_instead(
+    two_configs: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    north, _ = two_configs
+    assert main(["local", "--config", north, "--once"]) == 2
+    assert capsys.readouterr() == (
+        "",
+        "gluetrigger: --once plays a scenario written for the example triggers.yaml (the one `make demo` uses), "
+        f"and {north} lacks its triggers sales-arrival (source type s3), partner-drop (source type s3), "
+        "nightly-rollup (source type schedule), orders-exported (source type event); to try your own triggers, "
+        f"run `gluetrigger local --config {north}` without --once and use the commands it prints\n",
+    )
+
+    example = (Path(__file__).parents[2] / "triggers.yaml").read_text()
+    changed = tmp_path / "my triggers.yaml"
+    changed.write_text(
+        example.replace(
+            "type: schedule\n      expression: cron(0 2 * * ? *)\n      timezone: Europe/Paris",
+            "type: event\n      pattern: {source: [x]}",
+        )
+    )
+    assert main(["local", "--config", str(changed), "--once"]) == 2
+    assert capsys.readouterr().err == (
+        "gluetrigger: --once plays a scenario written for the example triggers.yaml (the one `make demo` uses), "
+        f"and {changed} lacks its trigger nightly-rollup with source type schedule (it has event); to try your own "
+        f"triggers, run `gluetrigger local --config '{changed}'` without --once and use the commands it prints\n"
+    )
+
+
+def test_an_instance_with_no_private_place_for_its_record_says_so_and_runs_on(
+    records: Path, two_configs: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    records.mkdir()
+    records.chmod(0o777)
+
+    assert commands._record(two_configs[0], "http://127.0.0.1:4001", Console(SALES, io.StringIO())) is None
+    assert capsys.readouterr().err == (
+        f"gluetrigger: {records}, where `gluetrigger local` notes which config it serves, is open to other users "
+        "(mode 777): remove it, or set TMPDIR to a directory of your own; "
+        "`local fire` and `runs` reach this instance only with --endpoint-url http://127.0.0.1:4001\n"
+    )
+
+
+def test_a_second_instance_of_a_config_says_that_it_is_the_one_used_now(
+    records: Path, two_configs: tuple[str, str]
+) -> None:
+    north, _ = two_configs
+    records.mkdir(mode=0o700)
+    older = {"config": north, "endpoint": "http://127.0.0.1:4001", "pid": os.getppid(), "started": 1.0}
+    (records / "older.json").write_text(json.dumps(older))
+    (records / "older.json").chmod(0o600)
+    out = io.StringIO()
+
+    recorded = commands._record(north, "http://127.0.0.1:4002", Console(SALES, out))
+
+    assert recorded is not None
+    assert out.getvalue() == (
+        f"note: another `gluetrigger local` (pid {os.getppid()}) serves this config at http://127.0.0.1:4001; "
+        "`local fire` and `runs` reach this one, the newest, while it runs\n"
+    )
+    serving = session_file.find(north).serving
+    assert serving is not None
+    assert serving.endpoint == "http://127.0.0.1:4002"
+
+
+@pytest.mark.parametrize(
+    ("argv0", "on_path", "expected"),
+    [
+        ("/p/.venv/bin/gluetrigger", "/p/.venv/bin/gluetrigger", "gluetrigger"),  # the virtualenv is activated
+        (".venv/bin/gluetrigger", None, ".venv/bin/gluetrigger"),  # it is not: the path as typed
+        ("/p/.venv/bin/gluetrigger", "/usr/local/bin/gluetrigger", "/p/.venv/bin/gluetrigger"),  # another on PATH
+        ("/my project/.venv/bin/gluetrigger", None, "'/my project/.venv/bin/gluetrigger'"),
+        ("/p/lambdas/gluetrigger/__main__.py", "/usr/local/bin/gluetrigger", "'/my python/python' -m gluetrigger"),
+    ],
+)
+def test_the_commands_printed_run_gluetrigger_the_way_it_was_started(
+    argv0: str, on_path: str | None, expected: str
+) -> None:
+    assert program(argv0, on_path, "/my python/python") == expected
+    out = io.StringIO()
+    Console(EXAMPLE, out, program(argv0, on_path, "/my python/python")).banner("t.yaml", "http://h:1", embedded=True)
+    assert (
+        f"fire it now: {expected} local fire nightly-rollup --config t.yaml --endpoint-url http://h:1" in out.getvalue()
+    )
+    assert out.getvalue().splitlines()[-1].split(maxsplit=2)[2] == f"{expected} runs --endpoint-url http://h:1"

@@ -5,8 +5,9 @@ other commands never load boto3 or moto. Exit codes extend the CLI's contract: 0
 (with ``--once``: every outcome as the example expects); 1 an invalid config, outcomes that
 differ from the expected ones, or an endpoint that could not do what was asked (unreachable, no
 such queue or job); 2 a usage error (port in use or out of range, an endpoint URL without a
-scheme, unknown trigger, no endpoint to talk to); 130 stopped by Ctrl-C (SIGINT) or SIGTERM,
-after a clean shutdown.
+scheme, unknown trigger, no endpoint to talk to: no --endpoint-url, no $AWS_ENDPOINT_URL and no
+`gluetrigger local` of this user serving the config, see :mod:`gluetrigger.tooling.local.session_file`);
+130 stopped by Ctrl-C (SIGINT) or SIGTERM, after a clean shutdown.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import signal
 import sys
 import time
@@ -26,6 +29,8 @@ from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.tooling.local.endpoint import MAX_PORT, EndpointError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gluetrigger.core.model import Config
     from gluetrigger.tooling.local.console import Console
     from gluetrigger.tooling.local.demo import Demo
@@ -84,13 +89,16 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
 
     runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
     runs.add_argument("--job", metavar="NAME", help="only this job's runs")
+    _config_option(runs, help_text="ask the `gluetrigger local` serving this config (default: ./triggers.yaml)")
     _endpoint_option(runs)
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(command=_guarded(_runs))
 
 
-def _config_option(parser: argparse.ArgumentParser, default: str = DEFAULT_CONFIG) -> None:
-    parser.add_argument("--config", default=default, metavar="PATH", help="default: ./triggers.yaml")
+def _config_option(
+    parser: argparse.ArgumentParser, default: str = DEFAULT_CONFIG, help_text: str = "default: ./triggers.yaml"
+) -> None:
+    parser.add_argument("--config", default=default, metavar="PATH", help=help_text)
 
 
 def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None) -> None:
@@ -98,7 +106,8 @@ def _endpoint_option(parser: argparse.ArgumentParser, default: str | None = None
         "--endpoint-url",
         default=default,
         metavar="URL",
-        help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL, else the running one)",
+        help="the emulator `gluetrigger local` printed (default: $AWS_ENDPOINT_URL, "
+        "else the `gluetrigger local` of this user that serves --config)",
     )
 
 
@@ -131,26 +140,24 @@ def _load(path: str) -> Config:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from gluetrigger.tooling.local import session_file
-    from gluetrigger.tooling.local.console import Console
+    from gluetrigger.tooling.local.console import Console, program
     from gluetrigger.tooling.local.emulator import EmulatorError
 
     began = time.monotonic()
     if not 0 <= args.port <= MAX_PORT:
         raise _CommandError(EXIT_USAGE, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
     config = _load(args.config)
-    demo = _demo(config) if args.once else None
-    console = Console(config)
+    demo = _demo(config, args.config) if args.once else None
+    console = Console(config, program=program(sys.argv[0], shutil.which("gluetrigger"), sys.executable))
     service = _service(config, args, console, demo)
     _stop_on_signals()
     try:
         with _reaching(args.endpoint_url or "the embedded emulator"):
             service.start()
         console.banner(args.config, service.endpoint.url, embedded=service.embedded)
-        session_file.record(service.endpoint.url)
-        console.ready()
         if demo is None:
-            _until_interrupted()
+            _serve(args.config, service.endpoint.url, console)
+        console.ready()  # the demo's instance is not recorded: it ends by itself, nothing else acts on it
         with _reaching(service.endpoint.url):
             problems = demo.run(service, console)
     except EmulatorError as exc:
@@ -159,19 +166,18 @@ def _local(args: argparse.Namespace) -> int:
         console.line("interrupted: stopping")
         return EXIT_INTERRUPTED
     finally:
-        session_file.forget()
         service.stop()
         if service.started:
             console.line("stopped: pollers and scheduler joined" + (", emulator shut down" if service.embedded else ""))
     return _verdict(console, problems, time.monotonic() - began)
 
 
-def _demo(config: Config) -> Demo:
+def _demo(config: Config, config_path: str) -> Demo:
     """The ``--once`` scenario; a config it was not written for is a usage error."""
     from gluetrigger.tooling.local.demo import Demo, DemoConfigError
 
     try:
-        return Demo(config)
+        return Demo(config, config_path)
     except DemoConfigError as exc:
         raise _CommandError(EXIT_USAGE, str(exc)) from None
 
@@ -215,6 +221,38 @@ def _verdict(console: Console, problems: list[str], took: float) -> int:
     return EXIT_OK
 
 
+def _serve(config_path: str, url: str, console: Console) -> NoReturn:
+    """Note that this instance serves ``config_path`` (for `local fire` and `runs`), say ready, run until stopped."""
+    from gluetrigger.tooling.local import session_file
+
+    recorded = _record(config_path, url, console)
+    try:
+        console.ready()
+        _until_interrupted()
+    finally:
+        if recorded is not None:
+            session_file.forget(recorded)
+
+
+def _record(config_path: str, url: str, console: Console) -> Path | None:
+    """The record of this instance; None, after a line saying so, when there is no private place for it."""
+    from gluetrigger.tooling.local import session_file
+
+    try:
+        older = session_file.find(config_path).serving
+        recorded = session_file.record(config_path, url)
+    except (session_file.SessionDirError, OSError) as exc:
+        reach = f"`local fire` and `runs` reach this instance only with --endpoint-url {url}"
+        print(f"gluetrigger: {exc}; {reach}", file=sys.stderr)
+        return None
+    if older is not None:
+        console.line(
+            f"note: another `gluetrigger local` (pid {older.pid}) serves this config at {older.endpoint}; "
+            "`local fire` and `runs` reach this one, the newest, while it runs"
+        )
+    return recorded
+
+
 def _until_interrupted() -> NoReturn:
     while True:
         time.sleep(3600)  # Ctrl-C or SIGTERM raises KeyboardInterrupt here
@@ -237,7 +275,7 @@ def _fire(args: argparse.Namespace) -> int:
             EXIT_USAGE, f"{trigger.name} is a {trigger.source.type} trigger; only schedule triggers fire"
         )
     # `local --port N fire T`: the embedded emulator of the `gluetrigger local --port N` that runs.
-    endpoint = _endpoint(args.endpoint_url or (f"http://127.0.0.1:{args.port}" if args.port else None))
+    endpoint = _endpoint(args.endpoint_url or (f"http://127.0.0.1:{args.port}" if args.port else None), args.config)
     activate(endpoint)
     with _reaching(endpoint.url):
         sqs = endpoint.client("sqs")
@@ -259,7 +297,7 @@ def _runs(args: argparse.Namespace) -> int:
     from gluetrigger.tooling.local.endpoint import activate
     from gluetrigger.tooling.local.runs import format_runs, list_runs
 
-    endpoint = _endpoint(args.endpoint_url)
+    endpoint = _endpoint(args.endpoint_url, args.config)
     activate(endpoint)
     with _reaching(endpoint.url):
         glue = endpoint.client("glue")
@@ -277,16 +315,30 @@ def _runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _endpoint(url: str | None) -> Endpoint:
-    from gluetrigger.tooling.local import session_file
+def _endpoint(url: str | None, config_path: str) -> Endpoint:
+    """``url``, else $AWS_ENDPOINT_URL, else the endpoint of this user's `gluetrigger local` serving ``config_path``."""
     from gluetrigger.tooling.local.endpoint import Endpoint
 
-    url = url or os.environ.get("AWS_ENDPOINT_URL") or session_file.running_endpoint()
-    if not url:
-        raise _CommandError(
-            EXIT_USAGE, "no emulator to talk to: start `gluetrigger local`, or pass --endpoint-url (it prints it)"
-        )
-    return Endpoint(url)
+    return Endpoint(url or os.environ.get("AWS_ENDPOINT_URL") or _running(config_path))
+
+
+def _running(config_path: str) -> str:
+    """The endpoint of the `gluetrigger local` serving ``config_path``; a usage error, naming what runs, if none."""
+    from gluetrigger.tooling.local import session_file
+
+    try:
+        found = session_file.find(config_path)
+    except (session_file.SessionDirError, OSError) as exc:
+        raise _CommandError(EXIT_USAGE, f"{exc}; or pass --endpoint-url") from None
+    if found.serving is not None:
+        return found.serving.endpoint
+    config = os.path.realpath(config_path)
+    elsewhere = "; ".join(f"one runs for {other.config} at {other.endpoint}" for other in found.others)
+    raise _CommandError(
+        EXIT_USAGE,
+        f"no `gluetrigger local` is running for {config}{f' ({elsewhere})' if elsewhere else ''}: "
+        f"start it with `gluetrigger local --config {shlex.quote(config)}`, or pass --endpoint-url",
+    )
 
 
 @contextmanager

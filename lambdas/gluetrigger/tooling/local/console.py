@@ -9,13 +9,16 @@ pollers are running.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.tooling.local.endpoint import FAKE_CREDENTIALS, LOCAL_REGION
 from gluetrigger.tooling.local.examples import example_entry, example_key
 from gluetrigger.tooling.local.provision import MAX_RECEIVE_COUNT
 from gluetrigger.tooling.local.scheduler import next_fire
@@ -25,10 +28,36 @@ if TYPE_CHECKING:
     from gluetrigger.core.templates import Template
     from gluetrigger.tooling.local.outcomes import Outcome
 
-__all__ = ["READY", "Console", "table"]
+__all__ = ["READY", "Console", "aws_command", "program", "table"]
 
 READY = "ready:"
 JOB_RUNS = "job runs"
+
+
+def program(argv0: str, on_path: str | None, python: str) -> str:
+    """How to run gluetrigger again from the user's shell, so that the commands printed work as pasted.
+
+    ``gluetrigger`` when that is the command on ``PATH`` that runs now; the path it was started by
+    (``.venv/bin/gluetrigger`` without the virtualenv activated) otherwise; ``python -m gluetrigger``
+    for a process started that way (``argv0`` is then the package's ``__main__.py``).
+    """
+    if Path(argv0).name != "gluetrigger":
+        return f"{shlex.quote(python)} -m gluetrigger"
+    if on_path is not None and os.path.realpath(on_path) == os.path.realpath(argv0):
+        return "gluetrigger"
+    return shlex.quote(argv0)
+
+
+def aws_command(endpoint: str) -> str:
+    """The start of an aws CLI command that works as pasted, in any shell, against ``endpoint``.
+
+    The aws CLI refuses to sign a request without credentials, and a fresh shell has none; the
+    emulator accepts any. So the command carries throwaway ones inline (never the user's, which it
+    also keeps from being sent), and the region as an option, which outranks AWS_REGION, a
+    profile's region and AWS_DEFAULT_REGION: local mode's resources are in that region only.
+    """
+    credentials = " ".join(f"{name}={value}" for name, value in FAKE_CREDENTIALS.items())
+    return f"{credentials} aws --endpoint-url {endpoint} --region {LOCAL_REGION}"
 
 
 def table(rows: list[list[str]]) -> str:
@@ -40,8 +69,10 @@ def table(rows: list[list[str]]) -> str:
 class Console:
     """Serialized, flushed output lines."""
 
-    def __init__(self, config: Config, out: TextIO | None = None) -> None:
+    def __init__(self, config: Config, out: TextIO | None = None, program: str = "gluetrigger") -> None:
+        """``program``: how the user's shell runs gluetrigger (:func:`program`), for the commands printed."""
         self._config = config
+        self._program = program
         self._out = out or sys.stdout
         self._lock = threading.Lock()
         self._width = max(len(JOB_RUNS), *(len(t.name) for t in config.triggers))
@@ -56,10 +87,10 @@ class Console:
         emulator = "embedded moto server" if embedded else "emulator"
         self.line(f"gluetrigger local: {len(config.triggers)} triggers from {config_path}")
         self.line(f"endpoint: {endpoint} ({emulator}; export AWS_ENDPOINT_URL={endpoint} to reuse it)")
-        self.line("try:")
+        self.line("try (the aws commands carry throwaway credentials the emulator accepts; yours are never used):")
         for trigger in config.triggers:
             self.line(f"  {trigger.name.ljust(self._width)}  {self._try(trigger, config_path, endpoint)}")
-        self.line(f"  {JOB_RUNS.ljust(self._width)}  gluetrigger runs --endpoint-url {endpoint}")
+        self.line(f"  {JOB_RUNS.ljust(self._width)}  {self._program} runs --endpoint-url {endpoint}")
 
     def ready(self) -> None:
         self.line(f"{READY} watching {len(self._config.triggers)} triggers; Ctrl-C to stop")
@@ -83,7 +114,7 @@ class Console:
         self.line(f"{clock}  {outcome.trigger.ljust(self._width)}  {what}")
 
     def _try(self, trigger: Trigger, config_path: str, endpoint: str) -> str:
-        aws = f"aws --endpoint-url {endpoint}"
+        aws = aws_command(endpoint)
         source = trigger.source
         if isinstance(source, S3Source):
             key = example_key(source, datetime.now(UTC).date())
@@ -93,9 +124,8 @@ class Console:
             when = next_fire(trigger, datetime.now(UTC))
             fires = f"next {when:%Y-%m-%d %H:%M} UTC" if when else "never fires again"
             zone = f" {source.timezone}" if source.timezone else ""
-            fire = (
-                f"gluetrigger local fire {trigger.name} --config {shlex.quote(config_path)} --endpoint-url {endpoint}"
-            )
+            where = f"--config {shlex.quote(config_path)} --endpoint-url {endpoint}"
+            fire = f"{self._program} local fire {trigger.name} {where}"
             return f"{source.expression}{zone} ({fires}); fire it now: {fire}"
         entry = example_entry(source, _templates(trigger)) if isinstance(source, EventSource) else None
         if entry is None:

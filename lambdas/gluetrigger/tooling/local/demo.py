@@ -20,6 +20,7 @@ session's idempotency records.
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 import time
 from collections import Counter
@@ -98,6 +99,18 @@ class _Files(NamedTuple):
     outside: tuple[_Upload, ...]  # outside every trigger's prefix/suffix
 
 
+def _lacking(config: Config) -> list[str]:
+    """The example's triggers ``config`` lacks, in plain words ([] when it has them all)."""
+    lacking = []
+    for name, kind in REQUIRED.items():
+        found = next((trigger.source for trigger in config.triggers if trigger.name == name), None)
+        if found is None:
+            lacking.append(f"{name} (source type {kind.type})")
+        elif not isinstance(found, kind):
+            lacking.append(f"{name} with source type {kind.type} (it has {found.type})")
+    return lacking
+
+
 def _put(s3: Any, *uploads: _Upload) -> Callable[[], None]:
     """A step's action: upload each of ``uploads``, in order."""
 
@@ -111,15 +124,15 @@ def _put(s3: Any, *uploads: _Upload) -> Callable[[], None]:
 class Demo:
     """The scenario; pass :meth:`observe` to the service so the demo can redeliver a message."""
 
-    def __init__(self, config: Config) -> None:
-        missing = [
-            f"{name} ({kind.__name__})"
-            for name, kind in REQUIRED.items()
-            if name not in {t.name for t in config.triggers} or not isinstance(config.trigger(name).source, kind)
-        ]
-        if missing:
+    def __init__(self, config: Config, config_path: str) -> None:
+        """DemoConfigError unless ``config`` (read from ``config_path``) has the example's triggers."""
+        lacking = _lacking(config)
+        if lacking:
+            triggers = f"trigger{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}"
             raise DemoConfigError(
-                "--once runs the scenario of the example triggers.yaml, which needs the triggers " + ", ".join(missing)
+                "--once plays a scenario written for the example triggers.yaml (the one `make demo` uses), and "
+                f"{config_path} lacks its {triggers}; to try your own triggers, run "
+                f"`gluetrigger local --config {shlex.quote(config_path)}` without --once and use the commands it prints"
             )
         self._config = config
         self._received: dict[str, Mapping[str, Any]] = {}

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from gluetrigger.core.errors import GlueTriggerError
 
-__all__ = ["LOCAL_REGION", "Endpoint", "EndpointError", "activate"]
+__all__ = ["FAKE_CREDENTIALS", "LOCAL_REGION", "Endpoint", "EndpointError", "activate"]
 
 LOCAL_REGION = "us-east-1"
 # Emulators accept any credentials; real ones must never be picked up from the user's shell.
