@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from gluetrigger.core.backpressure import BACKPRESSURE_FIELDS, read_max_concurrent_runs, read_max_wait
 from gluetrigger.core.errors import ConfigError, Problem
 from gluetrigger.core.model import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
@@ -49,6 +50,7 @@ TRIGGER_FIELDS = (
     "idempotency_key",
     "idempotency_ttl_seconds",
     "timezone",
+    *BACKPRESSURE_FIELDS,
 )
 JOB_FIELDS = tuple(field.name for field in FIELDS)
 SOURCE_FIELDS = {
@@ -162,18 +164,21 @@ def _defaults(raw: object, problems: _Problems) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         problems.add("defaults", "(defaults)", "must be a mapping of job fields")
         return {}
-    allowed = tuple(f for f in JOB_FIELDS if f != "name")
+    allowed = (*(f for f in JOB_FIELDS if f != "name"), *BACKPRESSURE_FIELDS)
     problems.unknown_fields("defaults", "", raw, allowed)
     return {k: v for k, v in raw.items() if k in allowed}
 
 
 def _merge_defaults(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The trigger's document with ``defaults`` merged into its job block (the trigger's values win)."""
-    document = dict(raw)
+    """The trigger's document with ``defaults`` merged into its job block (the trigger's values win).
+
+    The backpressure fields of ``defaults`` are trigger fields, merged into the trigger itself.
+    """
+    document = {**{k: v for k, v in defaults.items() if k in BACKPRESSURE_FIELDS}, **raw}
     job = raw.get("job")
     if not defaults or not isinstance(job, Mapping):
         return document
-    inherited = dict(defaults)
+    inherited = {k: v for k, v in defaults.items() if k not in BACKPRESSURE_FIELDS}
     if any(field in job for field in CAPACITY_FIELDS):
         for field in CAPACITY_FIELDS:
             inherited.pop(field, None)
@@ -219,7 +224,18 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
         idempotency_key=idempotency_key,
         idempotency_ttl_seconds=ttl,
         timezone=timezone,
+        **_backpressure(doc, label, problems),
     )
+
+
+def _backpressure(doc: Mapping[str, Any], label: str, problems: _Problems) -> dict[str, Any]:
+    """The trigger's backpressure settings (gluetrigger.core.backpressure), as Trigger's keyword arguments."""
+    max_wait, wait_problem = read_max_wait(doc.get("max_wait"))
+    max_runs, runs_problem = read_max_concurrent_runs(doc.get("max_concurrent_runs"))
+    for field, problem in (("max_wait", wait_problem), ("max_concurrent_runs", runs_problem)):
+        if problem is not None:
+            problems.add(label, field, problem)
+    return {"max_wait_seconds": max_wait, "max_concurrent_runs": max_runs}
 
 
 def _source(raw: object, label: str, problems: _Problems) -> Source | None:
