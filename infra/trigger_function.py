@@ -68,8 +68,9 @@ TABLE_NAME_MAX = 255
 # 64 leaves room for longer regions and partitions.
 QUEUE_URL_MAX = len("https://") + 64 + len("/123456789012/") + 80
 TOKEN_MAX_BYTES = {IDEMPOTENCY_TABLE_ENV: TABLE_NAME_MAX, DEAD_LETTER_QUEUE_URL_ENV: QUEUE_URL_MAX}
-# Start the trigger's job, and list its runs to find one again by its run key.
-GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns"]
+# Start the trigger's job, list its runs (to find one again by its run key, and to count the active
+# ones before starting another at the job's limit) and read its MaxConcurrentRuns (GetJob).
+GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"]
 # What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Characters IAM would read as a wildcard or a policy variable inside a resource ARN.
