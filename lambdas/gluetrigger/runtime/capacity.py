@@ -11,8 +11,8 @@ Asking costs a call, so it is done only when it is likely to save one:
 
 - always, for a trigger with ``max_concurrent_runs`` (that is what the setting asks for);
 - for an event that has waited for capacity before (it was deferred: the job was full then);
-- for any event of a job that Glue refused for a slot within :attr:`CapacityGate.full_memory_seconds`
-  (in this container: the invocations a container serves follow each other closely).
+- for any event of a job that Glue refused for a slot earlier in the same invocation (the rest of
+  an SQS batch would otherwise each make a call Glue refuses).
 
 Otherwise (no refusal seen, no deferral) the common path makes no extra call. When the gate
 cannot tell (GetJob or GetJobRuns fails, or no time is left for them) it lets the run through:
@@ -38,12 +38,20 @@ if TYPE_CHECKING:
     from gluetrigger.core.model import Trigger
     from gluetrigger.runtime.run_lookup import RunLookup
 
-__all__ = ["HELD_BACK_CODE", "CapacityGate"]
+__all__ = ["HELD_BACK_CODE", "Admission", "CapacityGate"]
 
 # The code of a run held back by the gate: it never reached Glue.
 HELD_BACK_CODE = "ConcurrentRunsAtLimit"
 # Glue's default MaxConcurrentRuns, for a job whose ExecutionProperty does not say.
 GLUE_DEFAULT_MAX_CONCURRENT_RUNS = 1
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the gate knows of a start: its invocation (Lambda's request id), and whether its event waited before."""
+
+    invocation: str
+    waited_before: bool
 
 
 @dataclass
@@ -59,7 +67,6 @@ class CapacityGate:
     seconds. Thread-safe: local mode invokes functions from several threads.
     """
 
-    full_memory_seconds: float = 60.0
     limit_ttl_seconds: float = 300.0
 
     def __init__(self, client: Any, lookup: RunLookup, clock: Callable[[], float] = time.monotonic) -> None:
@@ -67,18 +74,20 @@ class CapacityGate:
         self._lookup = lookup
         self._clock = clock
         self._lock = threading.Lock()
-        self._full_at: dict[str, float] = {}
+        self._full_in: dict[str, str] = {}  # job name -> the invocation in which Glue refused it a slot
         self._limits: dict[str, _Limit] = {}
 
-    def note_full(self, job_name: str) -> None:
-        """Glue refused a run of ``job_name`` for a slot: check before its next calls for a while."""
+    def note_full(self, job_name: str, admission: Admission) -> None:
+        """Glue refused a run of ``job_name`` for a slot: check before its next calls in this invocation."""
         with self._lock:
-            self._full_at[job_name] = self._clock()
+            self._full_in[job_name] = admission.invocation
 
-    def held_back(self, trigger: Trigger, waited_before: bool, remaining_ms: Callable[[], int]) -> Failure | None:
+    def held_back(self, trigger: Trigger, admission: Admission, remaining_ms: Callable[[], int]) -> Failure | None:
         """Why ``trigger``'s run must wait for a slot now; None when it may be started (or nobody can tell)."""
         job = trigger.job.name
-        if trigger.max_concurrent_runs is None and not waited_before and not self._recently_full(job):
+        with self._lock:
+            refused_now = self._full_in.get(job) == admission.invocation
+        if trigger.max_concurrent_runs is None and not admission.waited_before and not refused_now:
             return None
         limit = self._limit(job, trigger.max_concurrent_runs, remaining_ms)
         if limit is None:
@@ -91,11 +100,6 @@ class CapacityGate:
             return None
         message = f"{active} run(s) of job {job} are active, its limit is {limit}: held back before StartJobRun"
         return Failure(HELD_BACK_CODE, message, retryable=True, from_glue=False, capacity=True)
-
-    def _recently_full(self, job_name: str) -> bool:
-        with self._lock:
-            seen = self._full_at.get(job_name)
-        return seen is not None and self._clock() - seen < self.full_memory_seconds
 
     def _limit(self, job_name: str, configured: int | None, remaining_ms: Callable[[], int]) -> int | None:
         """The lower of ``configured`` and the job's MaxConcurrentRuns; whichever is known; None if neither."""

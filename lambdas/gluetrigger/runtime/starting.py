@@ -61,6 +61,7 @@ from gluetrigger.core.idempotency_record import (
     record_key_prefix,
 )
 from gluetrigger.runtime.backpressure import Waiting
+from gluetrigger.runtime.capacity import Admission
 from gluetrigger.runtime.failures import Failure
 from gluetrigger.runtime.glue_client import RunTag, StartJobRunError, StartOutcomeUnknownError
 from gluetrigger.runtime.outcomes import RunDuplicate, RunFailed, RunRequested, RunRetrying, RunStarted
@@ -216,7 +217,7 @@ class RunStarter:
                 run=run,
                 remaining_ms=context.get_remaining_time_in_millis,
                 on_retry=on_retry,
-                waited_before=Waiting.of(delivery).deferrals > 0,
+                admission=Admission(context.aws_request_id, Waiting.of(delivery).deferrals > 0),
             )
         except Exception as error:
             return self._failed(trigger, delivery, run, error)
@@ -253,10 +254,10 @@ class RunStarter:
             run: PlannedRun,
             remaining_ms: Callable[[], int],
             on_retry: OnRetry,
-            waited_before: bool,
+            admission: Admission,
         ) -> dict[str, Any]:
             # idempotency_key is not used here: Powertools hashes it into the record's key.
-            started = self._start_job_run(run, remaining_ms, on_retry, waited_before)
+            started = self._start_job_run(run, remaining_ms, on_retry, admission)
             self._started.value = started
             return {"JobRunId": started.job_run_id}
 
@@ -270,7 +271,7 @@ class RunStarter:
         return _TriggerStart(config, store, cast("_Start", idempotent_start))
 
     def _start_job_run(
-        self, run: PlannedRun, remaining_ms: Callable[[], int], on_retry: OnRetry, waited_before: bool
+        self, run: PlannedRun, remaining_ms: Callable[[], int], on_retry: OnRetry, admission: Admission
     ) -> Started:
         """The run, started or adopted; StartJobRunError when it is not (held back by the gate, or refused)."""
         earlier_attempt_since = self._earlier_attempt_since()
@@ -278,14 +279,14 @@ class RunStarter:
         # Not when an earlier attempt may have started the run: holding it back would delete the
         # record that says so; the starter looks the run up first instead.
         if gate is not None and earlier_attempt_since is None:
-            held = gate.held_back(run.trigger, waited_before, remaining_ms)
+            held = gate.held_back(run.trigger, admission, remaining_ms)
             if held is not None:
                 raise StartJobRunError(held, 0)
         try:
             return self._glue.start_job_run(run.request, remaining_ms, on_retry, _tag(run), earlier_attempt_since)
         except StartJobRunError as error:
             if gate is not None and error.failure.waits_for_a_run:
-                gate.note_full(run.trigger.job.name)
+                gate.note_full(run.trigger.job.name, admission)
             raise
 
     def _earlier_attempt_since(self) -> datetime | None:
