@@ -102,11 +102,13 @@ clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 # The long versions of what `make test` runs short: the chaos suite at 2,000 events (about 6 minutes on
-# 2 cores) and the fuzz tests with at least 10,000 examples each.
+# 2 cores), the fuzz tests with at least 10,000 examples each, and 100 files for a job with one run
+# slot (about 7 minutes).
 CHAOS_ARGS ?= --events 2000 --fault-rate 0.2 --workers 6 --seed 7
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 	HYPOTHESIS_PROFILE=chaos $(BIN)/pytest -q -n 2 -k fuzz tests/unit tests/integration
+	GLUETRIGGER_BURST_FILES=100 $(BIN)/pytest -q -n 0 -k burst_for tests/integration/test_backpressure.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

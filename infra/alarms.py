@@ -1,7 +1,10 @@
 """Alarms that tell an operator an event was not turned into a job run, and where to look.
 
 Per trigger: function errors, throttles, and StartJobRunErrors (the handler's metric for every
-call Glue refused). Shared: any message in the DLQ. With ``-c alarm_email=...`` they notify an
+call Glue refused, except for capacity), and for a queued trigger the age of its queue's oldest
+message. Shared: any message in the DLQ. The last two tell backpressure from failure: at Glue's
+concurrency limit events wait in their queue (the oldest grows old, nothing is lost); an event
+that failed is in the DLQ. With ``-c alarm_email=...`` they notify an
 encrypted SNS topic with an e-mail subscription; without it they still show in the console.
 """
 
@@ -21,9 +24,13 @@ from gluetrigger.runtime.telemetry import START_JOB_RUN_ERRORS
 from infra.deploy_settings import DeploySettings
 from infra.trigger_function import TriggerFunction
 
-__all__ = ["Alarms", "start_job_run_errors_query"]
+__all__ = ["OLDEST_MESSAGE_ALARM_SECONDS", "Alarms", "start_job_run_errors_query"]
 
 PERIOD = Duration.minutes(5)
+# Backpressure worth a look. A held-back event is a new message each time it is sent back, so its
+# age counts from its latest copy: 10 minutes is reached only once its delays have grown to their
+# upper range (after about 7 deferrals, 10 to 20 minutes of waiting), or when nothing consumes the queue.
+OLDEST_MESSAGE_ALARM_SECONDS = 600
 
 
 def start_job_run_errors_query(namespace: str, service: str) -> str:
@@ -77,12 +84,25 @@ class Alarms(Construct):
             "the error code is a dimension of the metric.",
         )
 
-    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
+    def watch_queue(self, function: TriggerFunction, queue: sqs.IQueue) -> None:
+        """Alarm when the trigger's queue holds an event that has waited long: backpressure, not failure."""
+        trigger = function.trigger
+        self._alarm(
+            f"{trigger.name}-OldestMessage",
+            queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+            f"gluetrigger {trigger.name}: a message has waited over {OLDEST_MESSAGE_ALARM_SECONDS} s in the trigger's "
+            f"queue: events wait for Glue capacity (job {trigger.job.name} at its concurrent-run limit, see the "
+            "RunsHeldBack metric), or the function is not consuming the queue. A waiting event is not lost: it "
+            "waits up to the trigger's max_wait, then goes to the DLQ with the reason.",
+            threshold=OLDEST_MESSAGE_ALARM_SECONDS,
+        )
+
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> None:
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
             metric=metric,
-            threshold=1,
+            threshold=threshold,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -56,6 +56,7 @@ HANDLER_VARIABLES = frozenset(
         environment.IDEMPOTENCY_TABLE_ENV,
         environment.DEAD_LETTER_QUEUE_URL_ENV,
         environment.MAX_RECEIVE_COUNT_ENV,
+        environment.QUEUE_URL_ENV,
         environment.TRACING_ENV,
     )
     if name.startswith(ENV_PREFIX)

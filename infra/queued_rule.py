@@ -7,7 +7,10 @@ this with the Object Created pattern of :func:`gluetrigger.core.routing.object_c
 A burst of thousands of files must neither throttle Lambda nor lose an event. The queue absorbs
 the burst; the event source mapping drains it at a bounded concurrency; ReportBatchItemFailures
 returns only the failed messages; after ``max_receive_count`` receives a message moves to the
-DLQ (one that fails for good goes there at once: the handler sends it, with the reason).
+DLQ (one that fails for good goes there at once: the handler sends it, with the reason). A message
+whose runs wait for Glue capacity is sent back to this queue by the handler, delayed
+(:mod:`gluetrigger.runtime.backpressure`): the function knows the queue's URL and may send to it,
+and nothing else.
 EventBridge itself retries delivery to the queue and dead-letters what it cannot deliver.
 """
 
@@ -24,6 +27,7 @@ from constructs import Construct
 
 from gluetrigger.core.model import EventSource, S3Source
 from gluetrigger.core.routing import object_created_pattern
+from gluetrigger.runtime.environment import QUEUE_URL_ENV
 from infra.trigger_function import TriggerFunction
 
 if TYPE_CHECKING:
@@ -74,6 +78,9 @@ class QueuedRule(Construct):
             ),
         )
         self._rule(source, function.trigger, deployment)
+        # Backpressure: held-back messages are sent back to this queue, delayed; SendMessage only.
+        function.function.add_environment(QUEUE_URL_ENV, self.queue.queue_url)
+        self.queue.grant(function.function, "sqs:SendMessage")
         function.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,

@@ -70,4 +70,5 @@ class GlueTriggerStack(Stack):
             ScheduledSource(scope, "Schedule", source=source, function=function, deployment=self._deployment)
             return
         delivery = QueuedRule(scope, "Delivery", source=source, function=function, deployment=self._deployment)
+        self._alarms.watch_queue(function, delivery.queue)
         CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)

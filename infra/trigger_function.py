@@ -42,8 +42,9 @@ __all__ = ["ARCHITECTURE", "HANDLER", "IDEMPOTENCY_ACTIONS", "TriggerFunction", 
 HANDLER = "gluetrigger.handler.handler"
 # Graviton: cheaper per millisecond for the same work, and the Powertools layer exists for it.
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# Start the trigger's job, and list its runs to find one again by its run key.
-GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns"]
+# Start the trigger's job, list its runs (to find one again by its run key, and to count the active
+# ones before starting another at the job's limit) and read its MaxConcurrentRuns (GetJob).
+GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"]
 # What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 

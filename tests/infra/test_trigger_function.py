@@ -53,8 +53,13 @@ def test_the_function_role_allows_exactly_what_the_handler_calls(repo_stack: Syn
             "Effect": "Allow",
             "Resource": repo_stack.arn(trigger, "Function", "Logs"),
         },
-        # Start the job, and find a run again by its run key when a start's outcome is unknown.
-        {"Action": ["glue:GetJobRuns", "glue:StartJobRun"], "Effect": "Allow", "Resource": job_arn(JOBS[trigger])},
+        # Start the job, find a run again by its run key when a start's outcome is unknown, and count
+        # the active runs against the job's MaxConcurrentRuns (GetJob) before starting one at its limit.
+        {
+            "Action": ["glue:GetJob", "glue:GetJobRuns", "glue:StartJobRun"],
+            "Effect": "Allow",
+            "Resource": job_arn(JOBS[trigger]),
+        },
         # Only this trigger's idempotency records: their keys start with "gluetrigger#<trigger>#".
         {
             "Action": sorted(IDEMPOTENCY_ACTIONS),
@@ -62,8 +67,17 @@ def test_the_function_role_allows_exactly_what_the_handler_calls(repo_stack: Syn
             "Effect": "Allow",
             "Resource": repo_stack.arn("State", "IdempotencyTable"),
         },
-        # The handler's own dead letters and Lambda's on-failure destination: SendMessage only.
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": repo_stack.arn("State", "DeadLetterQueue")},
+        # The handler's own dead letters and Lambda's on-failure destination, and for a queued trigger
+        # its own queue (messages held back for Glue capacity are sent back to it): SendMessage only.
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": (
+                [repo_stack.arn("State", "DeadLetterQueue"), repo_stack.arn(trigger, "Delivery", "Queue")]
+                if trigger in QUEUED
+                else repo_stack.arn("State", "DeadLetterQueue")
+            ),
+        },
     ]
     if trigger in QUEUED:
         expected.append(
@@ -138,6 +152,9 @@ def test_function_settings_and_environment(repo_stack: Synthesized, trigger: str
     assert path == f"gluetrigger-config/{trigger}.json"
     compiled = json.loads((code_asset(repo_stack) / path).read_text(encoding="utf-8"))
     assert compiled == compile_config(repo_stack.config, only=trigger)
+    # A queued trigger's own queue, where messages waiting for Glue capacity are sent back.
+    queue_url = variables.pop("GLUETRIGGER_QUEUE_URL", None)
+    assert queue_url == (repo_stack.ref(trigger, "Delivery", "Queue") if trigger in QUEUED else None)
     assert variables == {
         "GLUETRIGGER_IDEMPOTENCY_TABLE": repo_stack.ref("State", "IdempotencyTable"),
         "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": repo_stack.ref("State", "DeadLetterQueue"),  # a queue's Ref: its URL
@@ -275,11 +292,17 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
         "GLUETRIGGER_IDEMPOTENCY_TABLE": "GlueTrigger-StateIdempotencyTable0AC6CE75-1A2B3C4D5E6F",
         "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/111122223333/GlueTrigger-DLQ",
     }
+    queue_url = "https://sqs.eu-west-1.amazonaws.com/111122223333/GlueTrigger-Queue"
+    # Both triggers are queued (s3): the function knows its own queue.
+    assert variables.pop("GLUETRIGGER_QUEUE_URL") == synthesized.ref(trigger, "Delivery", "Queue")
     assert variables["GLUETRIGGER_IDEMPOTENCY_TABLE"] == synthesized.ref("State", "IdempotencyTable")
     assert variables["GLUETRIGGER_DEAD_LETTER_QUEUE_URL"] == synthesized.ref("State", "DeadLetterQueue")
     # Lambda unpacks the code asset in LAMBDA_TASK_ROOT.
-    handler = HandlerEnvironment.from_env({**variables, **deployed, "LAMBDA_TASK_ROOT": str(code_asset(synthesized))})
+    handler = HandlerEnvironment.from_env(
+        {**variables, **deployed, "GLUETRIGGER_QUEUE_URL": queue_url, "LAMBDA_TASK_ROOT": str(code_asset(synthesized))}
+    )
     assert (handler.idempotency_table, handler.dead_letter_queue_url) == tuple(deployed.values())
+    assert handler.queue_url == queue_url
     assert (handler.service_name, handler.tracing) == (trigger, tracing)
     assert handler.metrics_namespace == synthesized.settings.metrics_namespace
     config, only = handler.load_config()

@@ -43,6 +43,7 @@ JOBS = {
     "it-shell-capacity": 10,
     "it-needs-detail": 10,
     "it-single-slot": 1,
+    "it-held": 10,
 }
 COMPILED_CONFIG = json.dumps(compile_config(load_config(Path(__file__).with_name("triggers.yaml"))))
 

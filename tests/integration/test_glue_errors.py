@@ -20,9 +20,7 @@ MAX_ATTEMPTS = 4  # RetryPolicy's default
 RETRYABLE = [
     (400, "ThrottlingException"),
     (400, "TooManyRequestsException"),
-    (400, "ConcurrentRunsExceededException"),
     (400, "OperationTimeoutException"),
-    (400, "ResourceNumberLimitExceededException"),
     (500, "InternalServiceException"),
     (503, "ServiceUnavailable"),
     (502, "BadGateway"),
@@ -43,6 +41,20 @@ def test_retryable_error_is_retried_in_process(aws: Emulator, status: int, code:
     assert [(line["error_code"], line["attempt"]) for line in retries] == [(code, 1), (code, 2)]
 
 
+@pytest.mark.parametrize("code", ["ConcurrentRunsExceededException", "ResourceNumberLimitExceededException"])
+def test_a_full_job_or_quota_is_not_retried_in_process_a_slot_frees_only_when_a_run_ends(
+    aws: Emulator, code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.proxy.inject(START, Fault(400, code))
+
+    with pytest.raises(RetryableEventError, match=code):
+        invoke(custom_event("Single Slot"))
+
+    assert aws.proxy.count(START) == 1
+    out = capsys.readouterr().out
+    assert (counter(out, "RunsHeldBack"), counter(out, "StartJobRunErrors")) == (1, 0)  # backpressure, not failure
+
+
 def test_persistent_throttling_gives_up_after_bounded_attempts_and_nothing_is_remembered(
     aws: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -55,7 +67,9 @@ def test_persistent_throttling_gives_up_after_bounded_attempts_and_nothing_is_re
     assert aws.proxy.count(START) == MAX_ATTEMPTS
     assert aws.job_runs("it-single-slot") == []
     assert aws.idempotency_records() == []
-    assert counter(capsys.readouterr().out, "StartJobRunErrors", ErrorCode="ThrottlingException") == 1
+    # Throttling is capacity: it waits, it does not count as an error (nor trip that alarm).
+    out = capsys.readouterr().out
+    assert (counter(out, "RunsHeldBack"), counter(out, "StartJobRunErrors")) == (1, 0)
 
     aws.proxy.reset()
     assert invoke(event)["runs"][0]["duplicate"] is False
@@ -133,7 +147,7 @@ def test_job_that_does_not_exist_fails_permanently_without_a_retry_loop(
     assert counter(capsys.readouterr().out, "StartJobRunErrors", ErrorCode="EntityNotFoundException") == 1
 
 
-def test_concurrent_runs_exceeded_is_retryable_and_a_redelivery_after_the_run_starts_one(aws: Emulator) -> None:
+def test_concurrent_runs_exceeded_is_retryable_at_once_and_a_redelivery_after_the_run_starts_one(aws: Emulator) -> None:
     glue = aws.client("glue")
     event = custom_event("Single Slot")
     with aws.job_runs_held():
@@ -141,7 +155,7 @@ def test_concurrent_runs_exceeded_is_retryable_and_a_redelivery_after_the_run_st
 
         with pytest.raises(RetryableEventError, match="ConcurrentRunsExceededException"):
             invoke(event)
-        assert aws.proxy.count(START) == MAX_ATTEMPTS
+        assert aws.proxy.count(START) == 1  # a slot frees only when a run ends: never retried in-process
         assert aws.idempotency_records() == []
 
         states = [glue.get_job_run(JobName="it-single-slot", RunId=blocker)["JobRun"]["JobRunState"] for _ in range(2)]

@@ -59,24 +59,28 @@ def client_error(code: str, status: int) -> ClientError:
 
 
 @pytest.mark.parametrize(
-    ("code", "status"),
+    ("code", "status", "capacity", "waits_for_a_run"),
     [
-        ("ThrottlingException", 400),
-        ("TooManyRequestsException", 400),
-        ("RequestLimitExceeded", 400),
-        ("Throttling", 400),
-        ("ConcurrentRunsExceededException", 400),
-        ("InternalServiceException", 500),
-        ("OperationTimeoutException", 400),
-        ("ResourceNumberLimitExceededException", 400),
-        ("SomethingNew", 503),
-        ("SlowDownPlease", 429),
+        ("ThrottlingException", 400, True, False),
+        ("TooManyRequestsException", 400, True, False),
+        ("RequestLimitExceeded", 400, True, False),
+        ("Throttling", 400, True, False),
+        ("ConcurrentRunsExceededException", 400, True, True),
+        ("InternalServiceException", 500, False, False),
+        ("OperationTimeoutException", 400, False, False),
+        ("ResourceNumberLimitExceededException", 400, True, True),
+        ("SomethingNew", 503, False, False),
+        ("SlowDownPlease", 429, True, False),
     ],
 )
-def test_retryable_client_errors(code: str, status: int) -> None:
+def test_retryable_client_errors(code: str, status: int, capacity: bool, waits_for_a_run: bool) -> None:
     # A 5xx may come after Glue acted on the request: its outcome is unknown until looked up.
-    expected = Failure(code, f"{code} says no", retryable=True, outcome_unknown=status >= 500)
-    assert classify(client_error(code, status)) == expected
+    # Capacity (a slot, a quota, the request rate) makes an event wait; only a slot or a quota
+    # waits for a run to finish, so it is never retried in-process.
+    expected = Failure(code, f"{code} says no", retryable=True, outcome_unknown=status >= 500, capacity=capacity)
+    failure = classify(client_error(code, status))
+    assert failure == expected
+    assert failure.waits_for_a_run is waits_for_a_run
 
 
 @pytest.mark.parametrize(
@@ -377,6 +381,7 @@ def test_tally_publishes_every_counter_even_when_zero() -> None:
         "EventsIgnored": 0,
         "EventsRejected": 0,
         "EventsDeadLettered": 0,
+        "RunsHeldBack": 0,
     }
 
 

@@ -318,15 +318,19 @@ def test_a_direct_delivery_is_the_event_as_json_under_its_id_or_the_request_id()
 # Metrics from outcomes.
 
 
-def test_the_tally_counts_outcomes_and_only_glues_errors(message: Delivery, run: PlannedRun) -> None:
-    held_back = RunFailed(message, run, Failure("IdempotencyAlreadyInProgressError", "wait", True, from_glue=False))
+def test_the_tally_counts_outcomes_and_only_glues_errors_and_capacity_apart(message: Delivery, run: PlannedRun) -> None:
+    in_progress = RunFailed(message, run, Failure("IdempotencyAlreadyInProgressError", "wait", True, from_glue=False))
+    refused = RunFailed(message, run, Failure("ConcurrentRunsExceededException", "full", True, capacity=True))
+    gated = RunFailed(message, run, Failure("ConcurrentRunsAtLimit", "full", True, from_glue=False, capacity=True))
     outcomes: list[Outcome] = [
         MessageReceived(message),
         RunRequested(message, run),
         RunStarted(message, run, "jr_1"),
         RunDuplicate(message, run, "jr_1"),
-        failed(message, run, "ThrottlingException", retryable=True),
-        held_back,
+        failed(message, run, "InternalServiceException", retryable=True),
+        in_progress,
+        refused,
+        gated,
         EventIgnored(message, Skip("S3 test event", "event")),
         EventRejected(message, "bad"),
         EventRejected(message, "sales: variable ${day} is missing", "sales"),
@@ -341,8 +345,10 @@ def test_the_tally_counts_outcomes_and_only_glues_errors(message: Delivery, run:
         "EventsIgnored": 1,
         "EventsRejected": 2,
         "EventsDeadLettered": 1,
+        "RunsHeldBack": 2,
     }
-    assert dict(tally.errors) == {"ThrottlingException": 1}
+    # Capacity is backpressure, not failure: it stays out of StartJobRunErrors and its alarm.
+    assert dict(tally.errors) == {"InternalServiceException": 1}
 
 
 # The service: what observers are told, and the batch's answer.

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from gluetrigger.core.backpressure import BACKPRESSURE_FIELDS, read_max_concurrent_runs, read_max_wait
 from gluetrigger.core.errors import ConfigError, Problem
 from gluetrigger.core.model import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
@@ -49,10 +50,12 @@ TRIGGER_FIELDS = (
     "idempotency_key",
     "idempotency_ttl_seconds",
     "timezone",
+    *BACKPRESSURE_FIELDS,
 )
 JOB_FIELDS = tuple(field.name for field in FIELDS)
-# What ``defaults`` may set: every job field but the job's name, which is each trigger's own.
-DEFAULTS_FIELDS = tuple(f for f in JOB_FIELDS if f != "name")
+# What ``defaults`` may set: every job field but the job's name, which is each trigger's own, and
+# the backpressure settings.
+DEFAULTS_FIELDS = (*(f for f in JOB_FIELDS if f != "name"), *BACKPRESSURE_FIELDS)
 SOURCE_FIELDS = {
     "s3": ("type", "bucket", "prefix", "suffix", "key_pattern", "create"),
     "schedule": ("type", "expression", "timezone"),
@@ -172,12 +175,15 @@ def _defaults(raw: object, problems: _Problems) -> dict[str, Any]:
 
 
 def _merge_defaults(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The trigger's document with ``defaults`` merged into its job block (the trigger's values win)."""
-    document = dict(raw)
+    """The trigger's document with ``defaults`` merged into its job block (the trigger's values win).
+
+    The backpressure fields of ``defaults`` are trigger fields, merged into the trigger itself.
+    """
+    document = {**{k: v for k, v in defaults.items() if k in BACKPRESSURE_FIELDS}, **raw}
     job = raw.get("job")
     if not defaults or not isinstance(job, Mapping):
         return document
-    inherited = dict(defaults)
+    inherited = {k: v for k, v in defaults.items() if k not in BACKPRESSURE_FIELDS}
     if any(field in job for field in CAPACITY_FIELDS):
         for field in CAPACITY_FIELDS:
             inherited.pop(field, None)
@@ -224,7 +230,18 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
         idempotency_key=idempotency_key,
         idempotency_ttl_seconds=ttl,
         timezone=timezone,
+        **_backpressure(doc, label, problems),
     )
+
+
+def _backpressure(doc: Mapping[str, Any], label: str, problems: _Problems) -> dict[str, Any]:
+    """The trigger's backpressure settings (gluetrigger.core.backpressure), as Trigger's keyword arguments."""
+    max_wait, wait_problem = read_max_wait(doc.get("max_wait"))
+    max_runs, runs_problem = read_max_concurrent_runs(doc.get("max_concurrent_runs"))
+    for field, problem in (("max_wait", wait_problem), ("max_concurrent_runs", runs_problem)):
+        if problem is not None:
+            problems.add(label, field, problem)
+    return {"max_wait_seconds": max_wait, "max_concurrent_runs": max_runs}
 
 
 def _source(raw: object, label: str, problems: _Problems) -> Source | None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from gluetrigger.core.backpressure import DEFAULT_MAX_WAIT_SECONDS
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ class Trigger:
     idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
     # The IANA zone the trigger's ${time...} placeholders are rendered in, as the config wrote it.
     timezone: str | None = None
+    # Backpressure (gluetrigger.core.backpressure): how long an event may wait for Glue capacity,
+    # and the active runs of the job at which a run is held back before Glue refuses it.
+    max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS
+    max_concurrent_runs: int | None = None
 
     @property
     def templates_timezone(self) -> str | None:

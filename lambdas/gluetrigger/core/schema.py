@@ -24,6 +24,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gluetrigger.core.backpressure import (
+    DEFAULT_MAX_WAIT_SECONDS,
+    MAX_CONCURRENT_RUNS_LIMIT,
+    MAX_WAIT_DURATION,
+    MAX_WAIT_LIMIT_SECONDS,
+)
 from gluetrigger.core.config import (
     BUCKET_NAME,
     DEFAULTS_FIELDS,
@@ -58,6 +64,25 @@ _TIMEZONE: Schema = {
     "examples": ["UTC", "Europe/Paris"],
 }
 
+# The backpressure settings, for a trigger or in ``defaults``.
+_BACKPRESSURE: Mapping[str, Schema] = {
+    "max_wait": {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_WAIT_LIMIT_SECONDS},
+            {"type": "string", "pattern": MAX_WAIT_DURATION.pattern},
+        ],
+        "default": DEFAULT_MAX_WAIT_SECONDS,
+        "description": "How long an event may wait for Glue capacity before it goes to the dead-letter queue: "
+        "seconds, or a duration such as 90s, 30m, 24h, 2d (1s..14d).",
+    },
+    "max_concurrent_runs": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_CONCURRENT_RUNS_LIMIT,
+        "description": "Hold a run back, before Glue refuses it, once this many runs of the job are active.",
+    },
+}
+
 # Each trigger field's value, keyed by the parser's names (TRIGGER_FIELDS gives the order).
 _TRIGGER: Mapping[str, Schema] = {
     "name": {
@@ -84,6 +109,7 @@ _TRIGGER: Mapping[str, Schema] = {
         "$ref": "#/$defs/timezone",
         "description": "The IANA timezone ${time...} renders in (default: a schedule's timezone, else UTC).",
     },
+    **_BACKPRESSURE,
 }
 _TRIGGER_REQUIRED = ("name", "source", "job")
 
@@ -207,7 +233,7 @@ def triggers_schema() -> dict[str, Any]:
             "source": _source(),
             **{f"source_{kind}": _source_kind(kind) for kind in SOURCE_FIELDS},
             "job": _closed(JOB_FIELDS, _job_fields(JOB_FIELDS), required=tuple(f.name for f in FIELDS if f.required)),
-            "defaults": _closed(DEFAULTS_FIELDS, _job_fields(DEFAULTS_FIELDS), required=()),
+            "defaults": _closed(DEFAULTS_FIELDS, {**_job_fields(DEFAULTS_FIELDS), **_BACKPRESSURE}, required=()),
             "timezone": _TIMEZONE,
         },
     }

@@ -18,11 +18,14 @@ from aws_lambda_powertools import Logger
 
 from gluetrigger.core.planner import Planner
 from gluetrigger.runtime import aws_clients as aws
+from gluetrigger.runtime.backpressure import TriggerQueue
+from gluetrigger.runtime.capacity import CapacityGate
 from gluetrigger.runtime.dead_letters import DeadLetterQueue
 from gluetrigger.runtime.glue_client import GlueJobStarter
 from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.logs import LogObserver
 from gluetrigger.runtime.planning import Planning
+from gluetrigger.runtime.run_lookup import RunLookup
 from gluetrigger.runtime.service import Service, Stages
 from gluetrigger.runtime.settling import Settler
 from gluetrigger.runtime.starting import RunStarter
@@ -48,15 +51,22 @@ def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeOb
     config, only = environment.load_config()
     logger = Logger(service=environment.service_name)
     publisher = MetricsPublisher(environment.metrics_namespace, environment.service_name)
+    glue = aws.client("glue")
     stages = Stages(
         planning=Planning(InboundValidator(), Planner(config, only)),
         starting=RunStarter(
-            GlueJobStarter(aws.client("glue")),
+            GlueJobStarter(glue),
             environment.idempotency_table,
             aws.client("dynamodb"),
             [trigger for trigger in config.triggers if only is None or trigger.name == only],
+            CapacityGate(glue, RunLookup(glue)),
         ),
-        settling=Settler(_dead_letter_queue(environment.dead_letter_queue_url), only, environment.max_receive_count),
+        settling=Settler(
+            _dead_letter_queue(environment.dead_letter_queue_url),
+            only,
+            environment.max_receive_count,
+            _trigger_queue(environment.queue_url),
+        ),
     )
     told: list[OutcomeObserver] = [LogObserver(logger), Telemetry(publisher), *observers]
     return Service(stages, told, logger, _tracer(environment))
@@ -64,6 +74,10 @@ def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeOb
 
 def _dead_letter_queue(url: str | None) -> DeadLetterQueue | None:
     return DeadLetterQueue(url, functools.partial(aws.client, "sqs")) if url else None
+
+
+def _trigger_queue(url: str | None) -> TriggerQueue | None:
+    return TriggerQueue(url, functools.partial(aws.client, "sqs")) if url else None
 
 
 def _tracer(environment: HandlerEnvironment) -> Tracer | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gluetrigger.core.errors import GlueTriggerError
@@ -68,6 +68,9 @@ class Delivery:
     message_id: str | None = None  # SQS only, as are the next two
     receive_count: int | None = None  # ApproximateReceiveCount: how often SQS has delivered it
     queue_arn: str | None = None
+    # The message's attributes as Lambda gives them ({name: {"stringValue", "dataType", ...}}): how
+    # long it has waited for Glue capacity (gluetrigger.runtime.backpressure).
+    attributes: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def message(cls, record: Mapping[str, Any]) -> Delivery:
@@ -76,12 +79,14 @@ class Delivery:
         attributes = record.get("attributes")
         count = attributes.get("ApproximateReceiveCount") if isinstance(attributes, Mapping) else None
         arn = record.get("eventSourceARN")
+        message_attributes = record.get("messageAttributes")
         return cls(
             source=message_id,
             body=functools.partial(str, body),
             message_id=message_id,
             receive_count=int(count) if isinstance(count, str) and count.isdigit() else None,
             queue_arn=arn if isinstance(arn, str) else None,
+            attributes=message_attributes if isinstance(message_attributes, Mapping) else {},
         )
 
     @classmethod

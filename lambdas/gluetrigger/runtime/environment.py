@@ -35,6 +35,7 @@ __all__ = [
     "IDEMPOTENCY_TABLE_ENV",
     "MAX_RECEIVE_COUNT_ENV",
     "METRICS_NAMESPACE_ENV",
+    "QUEUE_URL_ENV",
     "SERVICE_NAME_ENV",
     "TASK_ROOT_ENV",
     "TRACE_DISABLED_ENV",
@@ -52,6 +53,9 @@ DEAD_LETTER_QUEUE_URL_ENV = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
 # The trigger queue's maxReceiveCount: on that receive the handler moves a still-failing message
 # to the DLQ itself, with its reason, instead of letting SQS move it there without one.
 MAX_RECEIVE_COUNT_ENV = "GLUETRIGGER_MAX_RECEIVE_COUNT"
+# The trigger's own queue (queued triggers only): where a message waiting for Glue capacity is
+# sent again, delayed (gluetrigger.runtime.backpressure); without it, SQS retries such a message.
+QUEUE_URL_ENV = "GLUETRIGGER_QUEUE_URL"
 TRACING_ENV = "GLUETRIGGER_TRACING"
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
 METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
@@ -83,6 +87,8 @@ class HandlerEnvironment:
     asynchronous on-failure destination); with it, the handler sends it there at once, with why.
     ``max_receive_count`` (``GLUETRIGGER_MAX_RECEIVE_COUNT``, the queue's maxReceiveCount): on a
     message's last receive, a failure that would be retried goes to the DLQ with its reason too.
+    ``queue_url`` (``GLUETRIGGER_QUEUE_URL``): the trigger's own queue, where messages waiting for
+    Glue capacity are held back.
     """
 
     idempotency_table: str
@@ -93,6 +99,7 @@ class HandlerEnvironment:
     service_name: str = DEFAULT_SERVICE_NAME
     tracing: bool = False
     max_receive_count: int | None = None
+    queue_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerEnvironment:
@@ -123,6 +130,7 @@ class HandlerEnvironment:
             service_name=env.get(SERVICE_NAME_ENV) or DEFAULT_SERVICE_NAME,
             tracing=tracing,
             max_receive_count=max_receive_count,
+            queue_url=env.get(QUEUE_URL_ENV, "").strip() or None,
         )
 
     def load_config(self) -> tuple[Config, str | None]:

@@ -6,8 +6,11 @@ to the platform, which redelivers it later; a permanent one (no such job, an inv
 no permission) would fail the same way forever, so it must not be retried in a loop but reach
 an operator with its reason. Before giving up on a retryable error this adapter retries a few
 times in-process, with jittered exponential backoff, and only while the invocation has time
-left for another attempt. botocore's own retries are off for Glue: with both layers retrying,
-one throttled call becomes a storm of up to 4 x 4 requests that also overruns the deadline.
+left for another attempt; except when Glue is at a concurrency limit (ConcurrentRunsExceeded,
+ResourceNumberLimitExceeded), which only a finishing run lifts: that failure is returned at once,
+marked as capacity, and the event waits for a slot (:mod:`gluetrigger.runtime.backpressure`).
+botocore's own retries are off for Glue: with both layers retrying, one throttled call becomes a
+storm of up to 4 x 4 requests that also overruns the deadline.
 
 The starter logs nothing itself: it tells its caller of each retry (``on_retry``), and the
 caller turns that into an outcome its observers see (:mod:`gluetrigger.runtime.starting`). Its
@@ -188,7 +191,9 @@ class GlueJobStarter:
 
     def _backoff_or_raise(self, failure: Failure, attempt: int, remaining_ms: int, error: Exception) -> float:
         delay = self._policy.backoff(attempt, self._rng)
-        if not failure.retryable or not self._policy.may_retry(attempt, delay, remaining_ms):
+        # A run slot or an account quota frees only when a run finishes, seconds to hours away:
+        # retrying within milliseconds only wastes calls. The event waits instead (backpressure).
+        if not failure.retryable or failure.waits_for_a_run or not self._policy.may_retry(attempt, delay, remaining_ms):
             raise StartJobRunError(failure, attempt) from error
         return delay
 

@@ -11,6 +11,9 @@ started it, ``job run already started by an earlier delivery``, ``job run not st
 trigger, run key, job name, the argument names, the event, the SQS message id, JobRunId and
 outcome; ``idempotency record not completed`` (WARNING) when a started run could not be recorded;
 ``StartJobRun failed, retrying`` per retried attempt; ``event ignored`` with the reason at INFO;
+a run not started for Glue capacity at INFO (it waits: no failure), and ``message held back for Glue
+capacity`` (INFO, with the deferral count, delay, waiting-since time and error codes), or
+``queue did not take the held-back message: reporting it failed instead`` (WARNING);
 per delivery that did not succeed, once: ``event dead-lettered`` (ERROR, with reason, trigger,
 message id and source), else ``event rejected`` (ERROR, an event the handler cannot read),
 ``event failed permanently`` (ERROR, with its reasons) and/or ``event will be retried``
@@ -29,8 +32,10 @@ from gluetrigger.runtime.outcomes import (
     DeadLettered,
     DeadLetterRefused,
     EventIgnored,
+    HoldBackRefused,
     MessageDeferred,
     MessageFailed,
+    MessageHeldBack,
     MessageReceived,
     RunDuplicate,
     RunFailed,
@@ -87,7 +92,9 @@ class LogObserver:
         if isinstance(outcome, RunFailed):
             failure = outcome.failure
             details = {"error_code": failure.code, "retryable": failure.retryable, "error": failure.message}
-            self._logger.warning("job run not started", extra={**fields, **details})
+            # At Glue's capacity limit a run waits: that is backpressure, not a failure.
+            level = self._logger.info if failure.capacity else self._logger.warning
+            level("job run not started", extra={**fields, **details, "capacity": failure.capacity})
         elif isinstance(outcome, RunDuplicate):
             self._logger.info("job run already started by an earlier delivery", extra=fields)
         else:
@@ -103,8 +110,8 @@ class LogObserver:
             self._logger.warning(message, extra=fields)
 
     def _settled(self, settlement: Settlement) -> None:
-        if settlement.dead_lettered is not None:
-            return  # logged once, as DeadLettered
+        if settlement.dead_lettered is not None or settlement.held_back is not None:
+            return  # logged once, as DeadLettered or MessageHeldBack
         message_id = settlement.delivery.message_id
         if settlement.unreadable is not None:
             self._logger.error("event rejected", extra={"reason": settlement.unreadable, "message_id": message_id})
@@ -133,6 +140,19 @@ class LogObserver:
                 self._logger.error("event dead-lettered", extra=fields)
             case DeadLetterRefused(delivery=delivery, error=error):
                 message = "dead-letter queue did not take the event: reporting it failed instead"
+                self._logger.warning(message, extra={"error": error, "message_id": delivery.message_id})
+            case MessageHeldBack(delivery=delivery):
+                held: dict[str, Any] = {
+                    "outcome": "held-back",
+                    "message_id": delivery.message_id,
+                    "deferrals": outcome.deferrals,
+                    "delay_seconds": outcome.delay_seconds,
+                    "waiting_since": outcome.waiting_since.isoformat(timespec="seconds"),
+                    "error_codes": list(outcome.codes),
+                }
+                self._logger.info("message held back for Glue capacity", extra=held)
+            case HoldBackRefused(delivery=delivery, error=error):
+                message = "queue did not take the held-back message: reporting it failed instead"
                 self._logger.warning(message, extra={"error": error, "message_id": delivery.message_id})
             case MessageDeferred(delivery=delivery):
                 message = "message left for redelivery: too little time left in this invocation to start its runs"

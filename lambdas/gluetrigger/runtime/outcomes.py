@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     from gluetrigger.core.planner import PlannedRun, Rejection, Skip
     from gluetrigger.runtime.delivery import Delivery
@@ -33,10 +34,12 @@ __all__ = [
     "DeadLettered",
     "EventIgnored",
     "EventRejected",
+    "HoldBackRefused",
     "InvocationEnded",
     "InvocationObservers",
     "MessageDeferred",
     "MessageFailed",
+    "MessageHeldBack",
     "MessageReceived",
     "Outcome",
     "OutcomeObserver",
@@ -163,6 +166,30 @@ class DeadLetterRefused:
     error: str
 
 
+@dataclass(frozen=True)
+class MessageHeldBack:
+    """Its runs wait for Glue capacity: the message was sent to its queue again, delayed; it is handled.
+
+    ``deferrals`` counts this one; ``waiting_since`` is when the event was first held back;
+    ``codes`` are the capacity failures' error codes (see :mod:`gluetrigger.runtime.backpressure`).
+    Not :class:`MessageDeferred`, a message left unprocessed for lack of invocation time.
+    """
+
+    delivery: Delivery
+    delay_seconds: int
+    deferrals: int
+    waiting_since: datetime
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HoldBackRefused:
+    """The queue did not take the held-back copy: the message is reported failed, and SQS redelivers it."""
+
+    delivery: Delivery
+    error: str
+
+
 def rejection_reason(rejection: Rejection) -> str:
     """A planner rejection as reported: ``<trigger>: <why>``, or ``<origin>: <why>`` for a malformed record."""
     return f"{rejection.trigger or rejection.origin}: {rejection.reason}"
@@ -172,7 +199,8 @@ def rejection_reason(rejection: Rejection) -> str:
 class Settlement:
     """What became of one delivery, and so what the platform must do with it.
 
-    ``handled``: nothing left to do (everything started, or the delivery is in the DLQ); a direct
+    ``handled``: nothing left to do (everything started, the delivery is in the DLQ, or it was held
+    back: sent again, delayed, to wait for Glue capacity); a direct
     invocation returns, an SQS message is deleted. ``retry``: a run can be started later; the
     delivery comes back whole (what did start is idempotent). Neither: it failed for good and is
     not in the DLQ; a direct invocation raises PermanentEventError, an SQS message is reported
@@ -185,6 +213,7 @@ class Settlement:
     rejected: tuple[Rejection, ...] = ()
     unreadable: str | None = None  # why the event could not be read at all (then nothing was planned)
     dead_lettered: DeadLettered | None = None
+    held_back: MessageHeldBack | None = None  # sent again, delayed, to wait for Glue capacity
 
     @property
     def rejected_reasons(self) -> list[str]:
@@ -215,8 +244,10 @@ class Settlement:
 
     @property
     def handled(self) -> bool:
-        """In the DLQ (also a retryable failure given up on at its last receive), or nothing failed."""
-        return self.dead_lettered is not None or (not self.retry and not self.permanent)
+        """In the DLQ (also a retryable failure given up on at its last receive), held back, or nothing failed."""
+        if self.dead_lettered is not None or self.held_back is not None:
+            return True
+        return not self.retry and not self.permanent
 
     def _failed(self, *, retryable: bool) -> list[RunFailed]:
         return [o for o in self.runs if isinstance(o, RunFailed) and o.failure.retryable == retryable]
@@ -273,6 +304,8 @@ Outcome = (
     | RunFailed
     | DeadLettered
     | DeadLetterRefused
+    | MessageHeldBack
+    | HoldBackRefused
     | Settlement
     | MessageFailed
     | MessageDeferred

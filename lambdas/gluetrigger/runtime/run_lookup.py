@@ -12,6 +12,9 @@ newest runs first, so a descending page whose oldest run is before the window en
 an emulator that lists oldest first is still searched correctly, page by page, up to the bound.
 A lookup that cannot finish (GetJobRuns failing, or no time left) raises
 :class:`RunLookupError`: the outcome stays unknown and the caller must not start the run.
+
+The same reader counts a job's active runs (:meth:`RunLookup.count_active`), which is how
+backpressure holds a run back before Glue refuses it (:mod:`gluetrigger.runtime.capacity`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ from gluetrigger.runtime.failures import classify
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["FoundRun", "LookupBounds", "RunLookup", "RunLookupError"]
+__all__ = ["ACTIVE_STATES", "FoundRun", "LookupBounds", "RunLookup", "RunLookupError"]
+
+# The states of a run that holds one of its job's concurrent-run slots.
+ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING", "WAITING"})
+# Glue stops a run after its timeout, at most 7 days: an older run holds no slot.
+LONGEST_RUN = timedelta(days=7)
 
 
 class RunLookupError(GlueTriggerError):
@@ -56,6 +64,8 @@ class LookupBounds:
 
     max_pages: int = 10
     page_size: int = 200
+    # Active runs are among the newest: counting them reads fewer pages than a lookup may.
+    active_max_pages: int = 2
     clock_skew_seconds: int = 300
     max_attempts: int = 4
     base_delay_seconds: float = 0.2
@@ -82,12 +92,27 @@ class RunLookup:
                 break
         return None
 
+    def count_active(self, job_name: str, limit: int, remaining_ms: Callable[[], int]) -> int:
+        """How many of ``job_name``'s runs are active, counted up to ``limit`` (the count stops there).
+
+        RunLookupError when GetJobRuns fails, or the runs read leave fewer than ``limit`` active
+        and more remain: the count is unknown.
+        """
+        active = 0
+        window_start = datetime.now(UTC) - LONGEST_RUN
+        for run, _ in self._runs(job_name, window_start, remaining_ms, self._bounds.active_max_pages):
+            active += run.get("JobRunState") in ACTIVE_STATES
+            if active >= limit:
+                break
+        return active
+
     def _runs(
-        self, job_name: str, window_start: datetime, remaining_ms: Callable[[], int]
+        self, job_name: str, window_start: datetime, remaining_ms: Callable[[], int], max_pages: int | None = None
     ) -> Iterator[tuple[dict[str, Any], bool]]:
         """Each run in the window, paired with whether the search may stop after it."""
         token: str | None = None
-        for _ in range(self._bounds.max_pages):
+        max_pages = max_pages or self._bounds.max_pages
+        for _ in range(max_pages):
             page = self._page(job_name, token, remaining_ms)
             runs: list[dict[str, Any]] = page.get("JobRuns") or []
             past_window = _newest_first(runs) and bool(runs) and _started(runs[-1]) < window_start
@@ -98,8 +123,8 @@ class RunLookup:
             if not token or past_window:
                 return
         raise RunLookupError(
-            f"GetJobRuns: no run with the run key in the first {self._bounds.max_pages} pages of {job_name}'s runs "
-            "and more remain; the outcome stays unknown"
+            f"GetJobRuns: the first {max_pages} pages of {job_name}'s runs did not settle it and more remain; "
+            "the outcome stays unknown"
         )
 
     def _page(self, job_name: str, token: str | None, remaining_ms: Callable[[], int]) -> dict[str, Any]:

@@ -7,6 +7,11 @@ dead-letter queue it is sent there at once, body untouched, with the reason
 (:mod:`gluetrigger.runtime.dead_letters`), and is then handled; without one, or when the DLQ does
 not take it, it is reported failed and reaches a DLQ through the platform in the end.
 
+A message whose only failures are Glue capacity failures is not retried by SQS at all: it is held
+back, sent to its own queue again with a delay (:mod:`gluetrigger.runtime.backpressure`), until its
+runs start or it has waited its trigger's ``max_wait`` (then it goes to the DLQ with why); if the
+queue does not take the copy, the message is retried as any other.
+
 A message that would be retried on its queue's last receive (its ApproximateReceiveCount has
 reached the queue's maxReceiveCount) is not left to SQS either, which would move it to the DLQ
 without a reason: the handler sends it there itself, with its reasons and receive count.
@@ -17,10 +22,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from gluetrigger.runtime.backpressure import HoldBackError, WaitedTooLong
 from gluetrigger.runtime.dead_letters import DeadLetterError
-from gluetrigger.runtime.outcomes import DeadLettered, DeadLetterRefused, RunFailed
+from gluetrigger.runtime.outcomes import DeadLettered, DeadLetterRefused, HoldBackRefused, RunFailed
 
 if TYPE_CHECKING:
+    from gluetrigger.runtime.backpressure import TriggerQueue
     from gluetrigger.runtime.dead_letters import DeadLetterQueue
     from gluetrigger.runtime.delivery import Delivery
     from gluetrigger.runtime.outcomes import MessageFailed, OutcomeObserver, Settlement
@@ -36,23 +43,47 @@ def should_dead_letter(settlement: Settlement) -> bool:
 class Settler:
     """Settles each delivery; ``owner`` is the trigger the function serves (None: all of the config's).
 
-    ``max_receive_count`` is the trigger queue's maxReceiveCount (None: unknown, SQS decides).
+    ``max_receive_count`` is the trigger queue's maxReceiveCount (None: unknown, SQS decides);
+    ``queue`` the trigger's own queue, where messages waiting for capacity are held back (None:
+    they are retried by SQS like any other).
     """
 
     def __init__(
-        self, dead_letters: DeadLetterQueue | None, owner: str | None, max_receive_count: int | None = None
+        self,
+        dead_letters: DeadLetterQueue | None,
+        owner: str | None,
+        max_receive_count: int | None = None,
+        queue: TriggerQueue | None = None,
     ) -> None:
         self._dead_letters = dead_letters
         self._owner = owner
         self._max_receive_count = max_receive_count
+        self._queue = queue
 
     def settle(self, settlement: Settlement, observer: OutcomeObserver) -> Settlement:
-        """``settlement``, dead-lettered when it should be and the DLQ takes it; told to ``observer``."""
-        dead = self._dead_letter_if_due(settlement, observer)
-        if dead is not None:
-            settlement = replace(settlement, dead_lettered=dead)
+        """``settlement``, held back or dead-lettered when it should be and can be; told to ``observer``."""
+        if self._queue is not None and self._queue.applies(settlement):
+            settlement = self._hold_back(self._queue, settlement, observer)
+        if settlement.held_back is None and settlement.dead_lettered is None:
+            dead = self._dead_letter_if_due(settlement, observer)
+            if dead is not None:
+                settlement = replace(settlement, dead_lettered=dead)
         observer.observe(settlement)
         return settlement
+
+    def _hold_back(self, queue: TriggerQueue, settlement: Settlement, observer: OutcomeObserver) -> Settlement:
+        """Held back (sent again, delayed), or dead-lettered past max_wait; unchanged if the queue refused."""
+        delivery = settlement.delivery
+        try:
+            held = queue.hold_back(settlement)
+        except HoldBackError as error:
+            observer.observe(HoldBackRefused(delivery, str(error)))
+            return settlement
+        if isinstance(held, WaitedTooLong):
+            dead = self._dead_letter(delivery, held.reason, set(held.triggers), observer)
+            return settlement if dead is None else replace(settlement, dead_lettered=dead)
+        observer.observe(held)
+        return replace(settlement, held_back=held)
 
     def _dead_letter_if_due(self, settlement: Settlement, observer: OutcomeObserver) -> DeadLettered | None:
         """Failed only permanently, or still failing on its last receive: into the DLQ, with why."""

@@ -60,6 +60,8 @@ from gluetrigger.core.idempotency_record import (
     STATUS_ATTRIBUTE,
     record_key_prefix,
 )
+from gluetrigger.runtime.backpressure import Waiting
+from gluetrigger.runtime.capacity import Admission
 from gluetrigger.runtime.failures import Failure
 from gluetrigger.runtime.glue_client import RunTag, StartJobRunError, StartOutcomeUnknownError
 from gluetrigger.runtime.outcomes import RunDuplicate, RunFailed, RunRequested, RunRetrying, RunStarted
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
 
     from gluetrigger.core.model import Trigger
     from gluetrigger.core.planner import PlannedRun
+    from gluetrigger.runtime.capacity import CapacityGate
     from gluetrigger.runtime.delivery import Delivery
     from gluetrigger.runtime.glue_client import GlueJobStarter, OnRetry, Started
     from gluetrigger.runtime.lambda_context import LambdaContextLike
@@ -165,10 +168,22 @@ class _TriggerStart:
 
 
 class RunStarter:
-    """Starts planned runs idempotently and exactly once: one idempotent start per trigger."""
+    """Starts planned runs idempotently and exactly once: one idempotent start per trigger.
 
-    def __init__(self, glue: GlueJobStarter, table: str, dynamodb: Any, triggers: Iterable[Trigger]) -> None:
+    With a ``gate``, a run whose job is at its concurrency limit is held back before StartJobRun
+    (:mod:`gluetrigger.runtime.capacity`), and Glue's refusals for a slot are told to the gate.
+    """
+
+    def __init__(
+        self,
+        glue: GlueJobStarter,
+        table: str,
+        dynamodb: Any,
+        triggers: Iterable[Trigger],
+        gate: CapacityGate | None = None,
+    ) -> None:
         self._glue = glue
+        self._gate = gate
         self._replaced = _ReplacedRecords(dynamodb)
         self._started = threading.local()
         self._starts = {t.name: self._idempotent_start(table, dynamodb, t) for t in triggers}
@@ -202,6 +217,7 @@ class RunStarter:
                 run=run,
                 remaining_ms=context.get_remaining_time_in_millis,
                 on_retry=on_retry,
+                admission=Admission(context.aws_request_id, Waiting.of(delivery).deferrals > 0),
             )
         except Exception as error:
             return self._failed(trigger, delivery, run, error)
@@ -233,12 +249,15 @@ class RunStarter:
         )
 
         def start(
-            *, idempotency_key: str, run: PlannedRun, remaining_ms: Callable[[], int], on_retry: OnRetry
+            *,
+            idempotency_key: str,
+            run: PlannedRun,
+            remaining_ms: Callable[[], int],
+            on_retry: OnRetry,
+            admission: Admission,
         ) -> dict[str, Any]:
             # idempotency_key is not used here: Powertools hashes it into the record's key.
-            started = self._glue.start_job_run(
-                run.request, remaining_ms, on_retry, _tag(run), self._earlier_attempt_since()
-            )
+            started = self._start_job_run(run, remaining_ms, on_retry, admission)
             self._started.value = started
             return {"JobRunId": started.job_run_id}
 
@@ -250,6 +269,25 @@ class RunStarter:
             key_prefix=record_key_prefix(trigger.name),
         )
         return _TriggerStart(config, store, cast("_Start", idempotent_start))
+
+    def _start_job_run(
+        self, run: PlannedRun, remaining_ms: Callable[[], int], on_retry: OnRetry, admission: Admission
+    ) -> Started:
+        """The run, started or adopted; StartJobRunError when it is not (held back by the gate, or refused)."""
+        earlier_attempt_since = self._earlier_attempt_since()
+        gate = self._gate
+        # Not when an earlier attempt may have started the run: holding it back would delete the
+        # record that says so; the starter looks the run up first instead.
+        if gate is not None and earlier_attempt_since is None:
+            held = gate.held_back(run.trigger, admission, remaining_ms)
+            if held is not None:
+                raise StartJobRunError(held, 0)
+        try:
+            return self._glue.start_job_run(run.request, remaining_ms, on_retry, _tag(run), earlier_attempt_since)
+        except StartJobRunError as error:
+            if gate is not None and error.failure.waits_for_a_run:
+                gate.note_full(run.trigger.job.name, admission)
+            raise
 
     def _earlier_attempt_since(self) -> datetime | None:
         """When this start replaced an expired in-progress record: the earliest its run can have started."""

@@ -44,6 +44,7 @@ __all__ = [
     "EVENTS_IGNORED",
     "EVENTS_REJECTED",
     "JOB_RUNS_STARTED",
+    "RUNS_HELD_BACK",
     "START_JOB_RUN_ERRORS",
     "MetricsPublisher",
     "Tally",
@@ -57,6 +58,10 @@ EVENTS_REJECTED = "EventsRejected"
 # Events (an invocation's, or an SQS message's) that failed for good and that the handler sent to
 # the dead-letter queue itself, with the reason: each also counts as rejected or as a StartJobRun error.
 EVENTS_DEAD_LETTERED = "EventsDeadLettered"
+# Runs not started because Glue was at a capacity limit (refused for a slot, an account quota or
+# throttling, or held back before asking): backpressure, not failure, so not StartJobRunErrors,
+# whose alarm is for calls that fail.
+RUNS_HELD_BACK = "RunsHeldBack"
 START_JOB_RUN_ERRORS = "StartJobRunErrors"
 ERROR_CODE_DIMENSION = "ErrorCode"
 
@@ -70,6 +75,7 @@ class Tally:
     ignored: int = 0
     rejected: int = 0
     dead_lettered: int = 0
+    held_back: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # error code -> failed StartJobRuns
 
     @classmethod
@@ -82,6 +88,8 @@ class Tally:
                     tally.started += 1
                 case RunDuplicate():
                     tally.duplicates += 1
+                case RunFailed(failure=failure) if failure.capacity:
+                    tally.held_back += 1
                 case RunFailed(failure=failure) if failure.from_glue:
                     tally.errors[failure.code] += 1
                 case EventIgnored():
@@ -99,6 +107,7 @@ class Tally:
             EVENTS_IGNORED: self.ignored,
             EVENTS_REJECTED: self.rejected,
             EVENTS_DEAD_LETTERED: self.dead_lettered,
+            RUNS_HELD_BACK: self.held_back,
         }
 
 
