@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_IDEMPOTENCY_TTL_SECONDS",
+    "Batch",
     "Config",
     "EventSource",
     "JobSpec",
@@ -69,6 +70,22 @@ Source = S3Source | ScheduleSource | EventSource
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A batch trigger's ``batch`` block: many files, one run (:mod:`gluetrigger.core.batching`).
+
+    A batch closes when ``max_files`` files wait in it, or ``window_seconds`` after its first
+    file, whichever comes first. Its manifest goes to ``manifest_bucket``/``manifest_prefix``
+    when the config names a location (``manifest_location``), else to the bucket the stack
+    creates for manifests (``manifest_bucket`` None).
+    """
+
+    max_files: int = 100
+    window_seconds: int = 60
+    manifest_bucket: str | None = None
+    manifest_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """A trigger's StartJobRun parameters; what is not set is not sent (the job's own default applies).
 
@@ -101,6 +118,8 @@ class Trigger:
     idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
     # The IANA zone the trigger's ${time...} placeholders are rendered in, as the config wrote it.
     timezone: str | None = None
+    # Set on an S3 trigger whose files are gathered into batches, each batch one run.
+    batch: Batch | None = None
 
     @property
     def templates_timezone(self) -> str | None:
