@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from gluetrigger.core.batching import BatchFile
+from gluetrigger.core.batching import BatchFile, BatchFlush
 from gluetrigger.core.errors import RenderError
 from gluetrigger.core.events import Ignored, InboundEvent, Malformed
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
@@ -84,6 +84,8 @@ class Plan:
     rejected: list[Rejection] = field(default_factory=list)
     # Files that batch triggers matched: each joins its trigger's open batch (gluetrigger.core.batching).
     batched: list[BatchFile] = field(default_factory=list)
+    # Batches whose window is over: each closes and starts (a flush message's plan).
+    flushes: list[BatchFlush] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """``{"runs", "ignored"}``, plus ``"rejected"`` and ``"batched"`` only when there are some."""
@@ -107,6 +109,7 @@ class Planner:
         self._s3 = [(t, t.source) for t in triggers if isinstance(t.source, S3Source)]
         self._schedules = {t.name: t for t in triggers if isinstance(t.source, ScheduleSource)}
         self._events = [(t, t.source) for t in triggers if isinstance(t.source, EventSource)]
+        self._batching = {t.name for t in triggers if t.batch is not None}
 
     def plan(self, items: Iterable[Item]) -> Plan:
         plan = Plan()
@@ -118,6 +121,13 @@ class Planner:
             else:
                 self._plan_event(item, plan)
         return plan
+
+    def plan_flush(self, flush: BatchFlush, origin: str) -> Plan:
+        """A flush message's plan: close and start its batch, if it names one of these batch triggers."""
+        if flush.trigger in self._batching:
+            return Plan(flushes=[flush])
+        reason = f"a batch flush for {flush.trigger!r}, which is not a batch trigger of this function"
+        return Plan(rejected=[Rejection(None, reason, origin, origin)])
 
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
         misses: list[str] = []

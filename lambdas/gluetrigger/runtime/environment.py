@@ -31,8 +31,10 @@ __all__ = [
     "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_SERVICE_NAME",
     "IDEMPOTENCY_TABLE_ENV",
+    "MANIFEST_BUCKET_ENV",
     "MAX_RECEIVE_COUNT_ENV",
     "METRICS_NAMESPACE_ENV",
+    "QUEUE_URL_ENV",
     "SERVICE_NAME_ENV",
     "TRACE_DISABLED_ENV",
     "TRACING_ENV",
@@ -47,6 +49,10 @@ DEAD_LETTER_QUEUE_URL_ENV = "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"
 # The trigger queue's maxReceiveCount: on that receive the handler moves a still-failing message
 # to the DLQ itself, with its reason, instead of letting SQS move it there without one.
 MAX_RECEIVE_COUNT_ENV = "GLUETRIGGER_MAX_RECEIVE_COUNT"
+# The trigger's own queue (batch triggers send their window's flush to it), and the bucket the stack
+# made for batch manifests (for batch triggers without a manifest_location).
+QUEUE_URL_ENV = "GLUETRIGGER_QUEUE_URL"
+MANIFEST_BUCKET_ENV = "GLUETRIGGER_MANIFEST_BUCKET"
 TRACING_ENV = "GLUETRIGGER_TRACING"
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
 METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
@@ -86,6 +92,8 @@ class HandlerEnvironment:
     service_name: str = DEFAULT_SERVICE_NAME
     tracing: bool = False
     max_receive_count: int | None = None
+    queue_url: str | None = None
+    manifest_bucket: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerEnvironment:
@@ -116,6 +124,8 @@ class HandlerEnvironment:
             service_name=env.get(SERVICE_NAME_ENV) or DEFAULT_SERVICE_NAME,
             tracing=tracing,
             max_receive_count=max_receive_count,
+            queue_url=env.get(QUEUE_URL_ENV, "").strip() or None,
+            manifest_bucket=env.get(MANIFEST_BUCKET_ENV, "").strip() or None,
         )
 
     def load_config(self) -> tuple[Config, str | None]:
