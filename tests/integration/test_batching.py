@@ -167,6 +167,28 @@ def rig(aws: Emulator, max_files: int, window_seconds: int) -> Rig:
     return Rig(aws, build_service(environment), queue_url, queue_arn, dlq_url)
 
 
+@pytest.fixture(autouse=True)
+def atomic_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the embedded moto's DynamoDB writes atomic, as DynamoDB's are.
+
+    moto rolls a cancelled TransactWriteItems back by restoring a copy of the whole table taken
+    when the transaction began, which erases every write other requests committed meanwhile: under
+    concurrent claims, whole claims vanished. One lock around moto's reads and writes (the server
+    runs in this process) gives what DynamoDB guarantees, and what the batching design relies on.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
 @pytest.fixture
 def burst(aws: Emulator) -> Rig:
     return rig(aws, max_files=100, window_seconds=20)
