@@ -102,7 +102,6 @@ clean:
 CHAOS_ARGS ?= --events 2000 --fault-rate 0.2 --workers 6 --seed 7
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
-	GLUETRIGGER_BATCH_FILES=2000 $(BIN)/pytest -q -n 0 -k burst tests/integration/test_batching.py
 	HYPOTHESIS_PROFILE=chaos $(BIN)/pytest -q -n 2 -k fuzz tests/unit tests/integration
 
 bench: $(STAMP)
