@@ -13,6 +13,7 @@ from constructs import Construct
 
 from gluetrigger.core.model import Config, S3Source, ScheduleSource, Trigger
 from infra.alarms import Alarms
+from infra.batching import Manifests
 from infra.code_asset import function_code
 from infra.deploy_settings import DeploySettings
 from infra.deployment import Deployment
@@ -49,12 +50,15 @@ class GlueTriggerStack(Stack):
             code=function_code(self, config, {trigger.name: [trigger.name] for trigger in config.triggers}),
         )
         Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
+        self._manifests = Manifests(self, "Manifests", triggers=list(config.triggers), table=state.table)
         self._alarms = Alarms(self, "Alarms", settings=settings, dlq=state.dlq)
         for trigger in config.triggers:
             self._add(trigger)
 
         CfnOutput(self, "IdempotencyTableName", description="Idempotency table", value=state.table.table_name)
         CfnOutput(self, "DeadLetterQueueUrl", description="Dead-letter queue", value=state.dlq.queue_url)
+        if self._manifests.bucket is not None:
+            CfnOutput(self, "ManifestsBucket", description="Batch manifests", value=self._manifests.bucket.bucket_name)
         if self._alarms.topic is not None:
             CfnOutput(self, "AlarmTopicArn", description="Alarm notifications", value=self._alarms.topic.topic_arn)
 
@@ -71,4 +75,5 @@ class GlueTriggerStack(Stack):
             return
         delivery = QueuedRule(scope, "Delivery", source=source, function=function, deployment=self._deployment)
         self._alarms.watch_queue(function, delivery.queue)
+        self._manifests.wire(function, delivery.queue)
         CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)

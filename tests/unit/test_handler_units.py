@@ -170,7 +170,7 @@ def test_clients_are_made_once_per_service_from_one_session_each_configured_from
     )
     for standard in (made[0], sqs):
         assert standard.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
-    assert sorted(aws_clients.CLIENT_CONFIGS) == ["dynamodb", "glue", "sqs"]
+    assert sorted(aws_clients.CLIENT_CONFIGS) == ["dynamodb", "glue", "s3", "sqs"]
     assert len(sessions) == 1
 
 

@@ -18,6 +18,7 @@ from gluetrigger.core.backpressure import BACKPRESSURE_FIELDS, read_max_concurre
 from gluetrigger.core.errors import ConfigError, Problem
 from gluetrigger.core.model import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    Batch,
     Config,
     EventSource,
     JobSpec,
@@ -51,7 +52,17 @@ TRIGGER_FIELDS = (
     "idempotency_ttl_seconds",
     "timezone",
     *BACKPRESSURE_FIELDS,
+    "batch",
 )
+BATCH_FIELDS = ("max_files", "window_seconds", "manifest_location")
+# s3://bucket, s3://bucket/ or s3://bucket/prefix/ (a prefix ends with '/': it names a folder).
+MANIFEST_LOCATION = re.compile(r"^s3://(?P<bucket>[^/]+)(?:/(?P<prefix>(?:[^/]+/)*))?$")
+# The batch limits: SQS delays a message (the window's flush) by at most 900 seconds, and a
+# manifest of 10,000 files is about 3 MB, read by the job in one request.
+BATCH_MAX_FILES = 10_000
+BATCH_MAX_WINDOW_SECONDS = 900
+BATCH_DEFAULT_MAX_FILES = 100
+BATCH_DEFAULT_WINDOW_SECONDS = 60
 JOB_FIELDS = tuple(field.name for field in FIELDS)
 # What ``defaults`` may set: every job field but the job's name, which is each trigger's own, and
 # the backpressure settings.
@@ -213,15 +224,14 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
         bounds = f"{IDEMPOTENCY_TTL_MIN}..{IDEMPOTENCY_TTL_MAX}"
         problems.add(label, "idempotency_ttl_seconds", f"must be an integer number of seconds, {bounds}")
         ttl = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+    batch = _batch(doc.get("batch"), label, source, problems)
+    # A batch block with errors still says the trigger batches: its templates are judged as such.
+    batched = doc.get("batch") is not None
+    if batched and idempotency_key is not None:
+        problems.add(label, "idempotency_key", "a batch trigger's run is keyed by its batch id: remove idempotency_key")
     if source is None or job is None:
         return None
-    templates: dict[str, Template] = {f"job.arguments.{k}": v for k, v in job.arguments.items()}
-    if job.job_run_id is not None:
-        templates["job.job_run_id"] = job.job_run_id
-    if idempotency_key is not None:
-        templates["idempotency_key"] = idempotency_key
-    for field, message in check_template_variables(source, templates):
-        problems.add(label, field, message)
+    _check_templates(source, job, idempotency_key, batched, (label, problems))
     return Trigger(
         name=label,
         source=source,
@@ -231,6 +241,7 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
         idempotency_ttl_seconds=ttl,
         timezone=timezone,
         **_backpressure(doc, label, problems),
+        batch=batch,
     )
 
 
@@ -242,6 +253,59 @@ def _backpressure(doc: Mapping[str, Any], label: str, problems: _Problems) -> di
         if problem is not None:
             problems.add(label, field, problem)
     return {"max_wait_seconds": max_wait, "max_concurrent_runs": max_runs}
+
+
+def _check_templates(
+    source: Source, job: JobSpec, idempotency_key: Template | None, batched: bool, at: tuple[str, _Problems]
+) -> None:
+    """Every placeholder of the trigger's templates that its source (or its batches) cannot fill."""
+    label, problems = at
+    templates: dict[str, Template] = {f"job.arguments.{k}": v for k, v in job.arguments.items()}
+    if job.job_run_id is not None:
+        templates["job.job_run_id"] = job.job_run_id
+    if idempotency_key is not None:
+        templates["idempotency_key"] = idempotency_key
+    for field, message in check_template_variables(source, templates, batched=batched):
+        problems.add(label, field, message)
+
+
+def _batch(raw: object, label: str, source: Source | None, problems: _Problems) -> Batch | None:
+    """The trigger's ``batch`` block (None when absent); only an S3 trigger's files can be batched."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.add(label, "batch", "must be a mapping with max_files, window_seconds, manifest_location")
+        return None
+    problems.unknown_fields(label, "batch", raw, BATCH_FIELDS)
+    if source is not None and not isinstance(source, S3Source):
+        problems.add(label, "batch", f"only an s3 trigger gathers files into batches, not a {source.type} trigger")
+    limits = {
+        "max_files": (BATCH_DEFAULT_MAX_FILES, BATCH_MAX_FILES),
+        "window_seconds": (BATCH_DEFAULT_WINDOW_SECONDS, BATCH_MAX_WINDOW_SECONDS),
+    }
+    numbers: dict[str, int] = {}
+    for field, (default, most) in limits.items():
+        value = raw.get(field, default)
+        if not is_int(value) or not 1 <= value <= most:
+            problems.add(label, f"batch.{field}", f"must be a whole number from 1 to {most}")
+            value = default
+        numbers[field] = value
+    bucket, prefix = _manifest_location(raw.get("manifest_location"), label, problems)
+    return Batch(manifest_bucket=bucket, manifest_prefix=prefix, **numbers)
+
+
+def _manifest_location(raw: object, label: str, problems: _Problems) -> tuple[str | None, str]:
+    """The bucket and prefix of ``manifest_location`` ((None, ""): the stack's manifests bucket)."""
+    if raw is None:
+        return None, ""
+    found = MANIFEST_LOCATION.match(raw) if isinstance(raw, str) else None
+    bucket = found["bucket"] if found else ""
+    if found is None or not BUCKET_NAME.match(bucket) or ".." in bucket:
+        problems.add(
+            label, "batch.manifest_location", "must be s3://bucket/ or s3://bucket/prefix/ (a valid bucket name)"
+        )
+        return None, ""
+    return bucket, found["prefix"] or ""
 
 
 def _source(raw: object, label: str, problems: _Problems) -> Source | None:

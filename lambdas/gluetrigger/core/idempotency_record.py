@@ -9,6 +9,12 @@ or every StartJobRun would fail on its idempotency write. The prefix is fixed, r
 Powertools' default of the function's name, so renaming or splitting functions forgets no run;
 it names the trigger, so each function's role can be limited to its own trigger's records
 (:func:`leading_key_pattern`, a ``dynamodb:LeadingKeys`` condition).
+
+A batch trigger's batches (:mod:`gluetrigger.core.batching`) live in the same table, under the
+same prefix, so the same condition covers them: :func:`batch_head_key` (the open batch's number
+and fill; never expires, or batch numbers would repeat), :func:`batch_file_key` (which batch a
+file joined), :func:`batch_member_key` (a batch's file, by slot) and :func:`batch_key` (a closed
+batch). No Powertools key collides with them: its keys end in a hex digest.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ __all__ = [
     "KEY_ATTRIBUTE",
     "KEY_PREFIX",
     "STATUS_ATTRIBUTE",
+    "batch_file_key",
+    "batch_head_key",
+    "batch_key",
+    "batch_member_key",
     "key_schema",
     "leading_key_pattern",
     "record_key_prefix",
@@ -41,6 +51,26 @@ IN_PROGRESS_EXPIRY_ATTRIBUTE = "in_progress_expiration"
 def record_key_prefix(trigger: str) -> str:
     """What every record key of ``trigger`` starts with, before ``#`` and the hashed idempotency key."""
     return f"{KEY_PREFIX}#{trigger}"
+
+
+def batch_head_key(trigger: str) -> str:
+    """The item holding ``trigger``'s open batch: its number, how many files it holds, when it opened."""
+    return f"{record_key_prefix(trigger)}#batch-head"
+
+
+def batch_file_key(trigger: str, file_digest: str) -> str:
+    """The item saying which batch, and which slot of it, the file with ``file_digest`` joined."""
+    return f"{record_key_prefix(trigger)}#batch-file#{file_digest}"
+
+
+def batch_member_key(trigger: str, seq: int, slot: int) -> str:
+    """The item holding the manifest's record of the file in ``slot`` (from 1) of batch ``seq``."""
+    return f"{batch_key(trigger, seq)}#{slot}"
+
+
+def batch_key(trigger: str, seq: int) -> str:
+    """The item of batch number ``seq`` once closed: its size and when it opened and closed."""
+    return f"{record_key_prefix(trigger)}#batch#{seq}"
 
 
 def leading_key_pattern(trigger: str) -> str:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_IDEMPOTENCY_TTL_SECONDS",
+    "Batch",
     "Config",
     "EventSource",
     "JobSpec",
@@ -70,6 +71,22 @@ Source = S3Source | ScheduleSource | EventSource
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A batch trigger's ``batch`` block: many files, one run (:mod:`gluetrigger.core.batching`).
+
+    A batch closes when ``max_files`` files wait in it, or ``window_seconds`` after its first
+    file, whichever comes first. Its manifest goes to ``manifest_bucket``/``manifest_prefix``
+    when the config names a location (``manifest_location``), else to the bucket the stack
+    creates for manifests (``manifest_bucket`` None).
+    """
+
+    max_files: int = 100
+    window_seconds: int = 60
+    manifest_bucket: str | None = None
+    manifest_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """A trigger's StartJobRun parameters; what is not set is not sent (the job's own default applies).
 
@@ -106,6 +123,8 @@ class Trigger:
     # and the active runs of the job at which a run is held back before Glue refuses it.
     max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS
     max_concurrent_runs: int | None = None
+    # Set on an S3 trigger whose files are gathered into batches, each batch one run.
+    batch: Batch | None = None
 
     @property
     def templates_timezone(self) -> str | None:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from gluetrigger.core.batching import BatchFile, BatchFlush
 from gluetrigger.core.errors import RenderError
 from gluetrigger.core.events import Ignored, InboundEvent, Malformed
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from gluetrigger.core.model import Config, Trigger
     from gluetrigger.core.templates import Placeholder
 
-__all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "Skip", "build_request"]
+__all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "Skip", "build_request", "planned_run"]
 
 # A trigger that matched an event, and the variables its key_pattern's named groups captured.
 _Match: TypeAlias = tuple["Trigger", dict[str, str | None]]
@@ -81,15 +82,21 @@ class Plan:
     runs: list[PlannedRun] = field(default_factory=list)
     ignored: list[Skip] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    # Files that batch triggers matched: each joins its trigger's open batch (gluetrigger.core.batching).
+    batched: list[BatchFile] = field(default_factory=list)
+    # Batches whose window is over: each closes and starts (a flush message's plan).
+    flushes: list[BatchFlush] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"runs", "ignored"}``, plus ``"rejected"`` only when an event was rejected."""
+        """``{"runs", "ignored"}``, plus ``"rejected"`` and ``"batched"`` only when there are some."""
         document: dict[str, Any] = {
             "runs": [r.to_json() for r in self.runs],
             "ignored": [i.to_json() for i in self.ignored],
         }
         if self.rejected:
             document["rejected"] = [r.to_json() for r in self.rejected]
+        if self.batched:
+            document["batched"] = [b.to_json() for b in self.batched]
         return document
 
 
@@ -102,6 +109,7 @@ class Planner:
         self._s3 = [(t, t.source) for t in triggers if isinstance(t.source, S3Source)]
         self._schedules = {t.name: t for t in triggers if isinstance(t.source, ScheduleSource)}
         self._events = [(t, t.source) for t in triggers if isinstance(t.source, EventSource)]
+        self._batching = {t.name for t in triggers if t.batch is not None}
 
     def plan(self, items: Iterable[Item]) -> Plan:
         plan = Plan()
@@ -113,6 +121,13 @@ class Planner:
             else:
                 self._plan_event(item, plan)
         return plan
+
+    def plan_flush(self, flush: BatchFlush, origin: str) -> Plan:
+        """A flush message's plan: close and start its batch, if it names one of these batch triggers."""
+        if flush.trigger in self._batching:
+            return Plan(flushes=[flush])
+        reason = f"a batch flush for {flush.trigger!r}, which is not a batch trigger of this function"
+        return Plan(rejected=[Rejection(None, reason, origin, origin)])
 
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
         misses: list[str] = []
@@ -126,6 +141,9 @@ class Planner:
             plan.ignored.append(Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id))
             return
         for trigger, groups in matched:
+            if trigger.batch is not None:
+                plan.batched.append(BatchFile(trigger, event))
+                continue
             try:
                 plan.runs.append(_planned_run(trigger, event, groups))
             except RenderError as exc:
@@ -174,7 +192,15 @@ class Planner:
 
 
 def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
-    resolve = _Resolver(trigger, event, event_variables(trigger.name, event, groups))
+    return planned_run(trigger, event, event_variables(trigger.name, event, groups))
+
+
+def planned_run(trigger: Trigger, event: InboundEvent, values: dict[str, str | None]) -> PlannedRun:
+    """The run ``trigger`` plans for ``event``, its ``${name}`` placeholders given ``values``.
+
+    RenderError when a value the templates need is missing or the request is too large.
+    """
+    resolve = _Resolver(trigger, event, values)
     if trigger.idempotency_key is not None:
         key = f"{trigger.name}:{trigger.idempotency_key.render(resolve)}"
     else:

@@ -21,6 +21,7 @@ an ``$id`` would be an address nobody serves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,12 +32,18 @@ from gluetrigger.core.backpressure import (
     MAX_WAIT_LIMIT_SECONDS,
 )
 from gluetrigger.core.config import (
+    BATCH_DEFAULT_MAX_FILES,
+    BATCH_DEFAULT_WINDOW_SECONDS,
+    BATCH_FIELDS,
+    BATCH_MAX_FILES,
+    BATCH_MAX_WINDOW_SECONDS,
     BUCKET_NAME,
     DEFAULTS_FIELDS,
     EVENT_BUS_NAME,
     IDEMPOTENCY_TTL_MAX,
     IDEMPOTENCY_TTL_MIN,
     JOB_FIELDS,
+    MANIFEST_LOCATION,
     SOURCE_FIELDS,
     TOP_FIELDS,
     TRIGGER_FIELDS,
@@ -83,6 +90,30 @@ _BACKPRESSURE: Mapping[str, Schema] = {
     },
 }
 
+# A batch trigger's ``batch`` block, keyed by the parser's names (BATCH_FIELDS gives the order).
+_BATCH: Mapping[str, Schema] = {
+    "max_files": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": BATCH_MAX_FILES,
+        "default": BATCH_DEFAULT_MAX_FILES,
+        "description": "Start a run as soon as this many files wait.",
+    },
+    "window_seconds": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": BATCH_MAX_WINDOW_SECONDS,
+        "default": BATCH_DEFAULT_WINDOW_SECONDS,
+        "description": "Or when the oldest waiting file has waited this long.",
+    },
+    "manifest_location": {
+        "type": "string",
+        # ECMAScript has named groups too, but spelled (?<name>...): editors get plain groups.
+        "pattern": re.sub(r"\(\?P<\w+>", "(", MANIFEST_LOCATION.pattern),
+        "description": "s3://bucket/ or s3://bucket/prefix/ for the manifests (default: the stack's manifests bucket).",
+    },
+}
+
 # Each trigger field's value, keyed by the parser's names (TRIGGER_FIELDS gives the order).
 _TRIGGER: Mapping[str, Schema] = {
     "name": {
@@ -110,6 +141,10 @@ _TRIGGER: Mapping[str, Schema] = {
         "description": "The IANA timezone ${time...} renders in (default: a schedule's timezone, else UTC).",
     },
     **_BACKPRESSURE,
+    "batch": {
+        "$ref": "#/$defs/batch",
+        "description": "s3 triggers only: gather files into batches, one run per batch, with a manifest.",
+    },
 }
 _TRIGGER_REQUIRED = ("name", "source", "job")
 
@@ -226,6 +261,7 @@ def triggers_schema() -> dict[str, Any]:
             required=("triggers",),
         ),
         "$defs": {
+            "batch": _closed(BATCH_FIELDS, _BATCH, required=()),
             "trigger": {
                 "description": "One trigger: what starts which Glue job.",
                 **_closed(TRIGGER_FIELDS, _TRIGGER, required=_TRIGGER_REQUIRED),

@@ -167,14 +167,16 @@ def _check_arguments(arguments: Mapping[str, Template]) -> list[Finding]:
     return findings
 
 
-def check_template_variables(source: Source, templates: Mapping[str, Template]) -> list[tuple[str, str]]:
+def check_template_variables(
+    source: Source, templates: Mapping[str, Template], *, batched: bool = False
+) -> list[tuple[str, str]]:
     """(field, message) for every placeholder that ``source`` can never fill, or that can't compile.
 
     Also a constant ``idempotency_key`` (no placeholder at all): it would make every event one run.
+    ``batched``: the trigger gathers files into batches, whose runs have no one file's variables.
     """
-    from gluetrigger.core.variables import COMMON_VARIABLES, S3_VARIABLES, available_variables
+    from gluetrigger.core.variables import COMMON_VARIABLES, S3_VARIABLES
 
-    available = available_variables(source)
     findings: list[tuple[str, str]] = []
     key = templates.get("idempotency_key")
     if key is not None and not key.placeholders:
@@ -182,24 +184,40 @@ def check_template_variables(source: Source, templates: Mapping[str, Template]) 
             ("idempotency_key", "uses no variable: every event would have the same key and only the first would run")
         )
     for field, template in templates.items():
-        for placeholder in template.placeholders:
-            if placeholder.kind == "var" and placeholder.arg not in available:
-                offered = ", ".join(sorted(available))
-                findings.append(
-                    (
-                        field,
-                        f"variable {placeholder} is never provided by a {source.type} source; available: {offered}",
-                    )
-                )
-            elif placeholder.kind == "event":
-                problem = _jmespath_problem(placeholder.arg)
-                if problem:
-                    findings.append((field, f"{placeholder}: invalid JMESPath expression: {problem}"))
+        findings += [(field, message) for message in _placeholder_problems(source, template, batched=batched)]
     if isinstance(source, S3Source) and source.key_pattern is not None:
         for group in source.key_pattern.groupindex:
             if group in COMMON_VARIABLES | S3_VARIABLES:
                 findings.append(("source.key_pattern", f"group name {group!r} shadows the built-in variable"))
     return findings
+
+
+def _placeholder_problems(source: Source, template: Template, *, batched: bool) -> list[str]:
+    """Why each placeholder of ``template`` cannot be filled for a trigger on ``source``."""
+    from gluetrigger.core.variables import BATCH_VARIABLES, available_variables, per_file_variables
+
+    available = available_variables(source, batched=batched)
+    offered = ", ".join(sorted(available))
+    problems: list[str] = []
+    for placeholder in template.placeholders:
+        if placeholder.kind == "var" and placeholder.arg not in available:
+            if batched and placeholder.arg in per_file_variables(source):
+                why = "describes one file, and a batch trigger's run covers many: read them from ${manifest}"
+            elif placeholder.arg in BATCH_VARIABLES:
+                why = "is provided only by a trigger with batch"
+            else:
+                why = f"is never provided by a {source.type} source"
+            problems.append(f"variable {placeholder} {why}; available: {offered}")
+        elif placeholder.kind == "event" and batched:
+            problems.append(
+                f"{placeholder} reads one file's event, and a batch trigger's run covers many: "
+                "read them from ${manifest}"
+            )
+        elif placeholder.kind == "event":
+            problem = _jmespath_problem(placeholder.arg)
+            if problem:
+                problems.append(f"{placeholder}: invalid JMESPath expression: {problem}")
+    return problems
 
 
 def _jmespath_problem(expression: str) -> str | None:

@@ -15,17 +15,34 @@ if TYPE_CHECKING:
     from gluetrigger.core.events import InboundEvent
     from gluetrigger.core.model import Source
 
-__all__ = ["COMMON_VARIABLES", "S3_VARIABLES", "available_variables", "event_variables"]
+__all__ = [
+    "BATCH_VARIABLES",
+    "COMMON_VARIABLES",
+    "S3_VARIABLES",
+    "available_variables",
+    "event_variables",
+    "per_file_variables",
+]
 
 COMMON_VARIABLES = frozenset({"trigger", "event_id", "event_time", "region", "account"})
 S3_VARIABLES = frozenset({"bucket", "key", "size", "etag", "version_id", "sequencer"})
+# A batch trigger's run covers many files: it gets these instead of one file's (gluetrigger.core.batching).
+BATCH_VARIABLES = frozenset({"manifest", "file_count", "batch_id"})
 
 
-def available_variables(source: Source) -> frozenset[str]:
+def available_variables(source: Source, *, batched: bool = False) -> frozenset[str]:
+    """The variables a trigger on ``source`` can use; ``batched``: the trigger gathers files into batches."""
+    if batched:
+        return COMMON_VARIABLES | BATCH_VARIABLES
     if isinstance(source, S3Source):
         groups = frozenset(source.key_pattern.groupindex) if source.key_pattern else frozenset()
         return COMMON_VARIABLES | S3_VARIABLES | groups
     return COMMON_VARIABLES
+
+
+def per_file_variables(source: Source) -> frozenset[str]:
+    """The variables that describe one file: a batch trigger, whose run covers many, cannot use them."""
+    return available_variables(source) - COMMON_VARIABLES
 
 
 def event_variables(trigger: str, event: InboundEvent, groups: dict[str, str | None]) -> dict[str, str | None]:

@@ -51,7 +51,8 @@ CLIENT_CONFIGS: Mapping[str, Config] = {
         retries={"mode": "standard", "total_max_attempts": 1},
     ),
     "dynamodb": _STANDARD_RETRIES,  # the idempotency table
-    "sqs": _STANDARD_RETRIES,  # the dead-letter queue
+    "sqs": _STANDARD_RETRIES,  # the dead-letter queue, and batch triggers' flushes to their own queue
+    "s3": _STANDARD_RETRIES,  # batch manifests (the same bytes on every attempt)
 }
 
 

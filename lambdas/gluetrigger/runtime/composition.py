@@ -21,6 +21,7 @@ from gluetrigger.runtime import aws_clients as aws
 from gluetrigger.runtime.backpressure import TriggerQueue
 from gluetrigger.runtime.capacity import CapacityGate
 from gluetrigger.runtime.dead_letters import DeadLetterQueue
+from gluetrigger.runtime.environment import MANIFEST_BUCKET_ENV, QUEUE_URL_ENV, HandlerEnvironmentError
 from gluetrigger.runtime.glue_client import GlueJobStarter
 from gluetrigger.runtime.inbound import InboundValidator
 from gluetrigger.runtime.logs import LogObserver
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools import Tracer
 
+    from gluetrigger.core.model import Trigger
+    from gluetrigger.runtime.batching import Batcher
     from gluetrigger.runtime.environment import HandlerEnvironment
     from gluetrigger.runtime.outcomes import OutcomeObserver
 
@@ -52,24 +55,56 @@ def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeOb
     logger = Logger(service=environment.service_name)
     publisher = MetricsPublisher(environment.metrics_namespace, environment.service_name)
     glue = aws.client("glue")
+    triggers = [trigger for trigger in config.triggers if only is None or trigger.name == only]
+    starting = RunStarter(
+        GlueJobStarter(glue),
+        environment.idempotency_table,
+        aws.client("dynamodb"),
+        triggers,
+        CapacityGate(glue, RunLookup(glue)),
+    )
     stages = Stages(
         planning=Planning(InboundValidator(), Planner(config, only)),
-        starting=RunStarter(
-            GlueJobStarter(glue),
-            environment.idempotency_table,
-            aws.client("dynamodb"),
-            [trigger for trigger in config.triggers if only is None or trigger.name == only],
-            CapacityGate(glue, RunLookup(glue)),
-        ),
+        starting=starting,
         settling=Settler(
             _dead_letter_queue(environment.dead_letter_queue_url),
             only,
             environment.max_receive_count,
             _trigger_queue(environment.queue_url),
         ),
+        batching=_batcher(environment, starting, triggers),
     )
     told: list[OutcomeObserver] = [LogObserver(logger), Telemetry(publisher), *observers]
     return Service(stages, told, logger, _tracer(environment))
+
+
+def _batcher(environment: HandlerEnvironment, starting: RunStarter, triggers: list[Trigger]) -> Batcher | None:
+    """The batch triggers' batcher; None (and nothing of it imported) when no trigger batches."""
+    batching = [trigger for trigger in triggers if trigger.batch is not None]
+    if not batching:
+        return None
+    from gluetrigger.runtime.batching import Batcher, BatchingAccess
+
+    problems = []
+    if environment.queue_url is None:
+        problems.append(f"{QUEUE_URL_ENV} is required: batch triggers send their window's flush to their queue")
+    if environment.manifest_bucket is None:
+        problems += [
+            f"{MANIFEST_BUCKET_ENV} is required: trigger {trigger.name} has no batch.manifest_location"
+            for trigger in batching
+            if trigger.batch is not None and trigger.batch.manifest_bucket is None
+        ]
+    if problems or environment.queue_url is None:
+        raise HandlerEnvironmentError("\n".join(problems))
+    access = BatchingAccess(
+        environment.idempotency_table,
+        aws.client("dynamodb"),
+        functools.partial(aws.client, "s3"),
+        functools.partial(aws.client, "sqs"),
+        environment.queue_url,
+        environment.manifest_bucket,
+    )
+    return Batcher(access, starting, batching)
 
 
 def _dead_letter_queue(url: str | None) -> DeadLetterQueue | None:

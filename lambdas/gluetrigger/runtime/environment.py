@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_SERVICE_NAME",
     "IDEMPOTENCY_TABLE_ENV",
+    "MANIFEST_BUCKET_ENV",
     "MAX_RECEIVE_COUNT_ENV",
     "METRICS_NAMESPACE_ENV",
     "QUEUE_URL_ENV",
@@ -56,6 +57,9 @@ MAX_RECEIVE_COUNT_ENV = "GLUETRIGGER_MAX_RECEIVE_COUNT"
 # The trigger's own queue (queued triggers only): where a message waiting for Glue capacity is
 # sent again, delayed (gluetrigger.runtime.backpressure); without it, SQS retries such a message.
 QUEUE_URL_ENV = "GLUETRIGGER_QUEUE_URL"
+# The bucket the stack made for batch manifests (batch triggers without a manifest_location);
+# batch triggers also send their window's flush to the trigger's queue.
+MANIFEST_BUCKET_ENV = "GLUETRIGGER_MANIFEST_BUCKET"
 TRACING_ENV = "GLUETRIGGER_TRACING"
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
 METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
@@ -100,6 +104,7 @@ class HandlerEnvironment:
     tracing: bool = False
     max_receive_count: int | None = None
     queue_url: str | None = None
+    manifest_bucket: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerEnvironment:
@@ -131,6 +136,7 @@ class HandlerEnvironment:
             tracing=tracing,
             max_receive_count=max_receive_count,
             queue_url=env.get(QUEUE_URL_ENV, "").strip() or None,
+            manifest_bucket=env.get(MANIFEST_BUCKET_ENV, "").strip() or None,
         )
 
     def load_config(self) -> tuple[Config, str | None]:

@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     from gluetrigger.runtime.failures import Failure
 
 __all__ = [
+    "BatchingFailed",
     "DeadLetterRefused",
     "DeadLettered",
     "EventIgnored",
     "EventRejected",
+    "FileBatched",
     "HoldBackRefused",
     "InvocationEnded",
     "InvocationObservers",
@@ -190,6 +192,30 @@ class HoldBackRefused:
     error: str
 
 
+@dataclass(frozen=True)
+class FileBatched:
+    """A file joined batch ``seq`` of ``trigger``, in ``slot`` (``duplicate``: an earlier delivery did)."""
+
+    delivery: Delivery
+    trigger: str
+    seq: int
+    slot: int
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class BatchingFailed:
+    """A file could not join its batch, or a batch could not be closed or started, for ``failure``'s reason."""
+
+    delivery: Delivery
+    trigger: str
+    failure: Failure
+
+    @property
+    def reason(self) -> str:
+        return f"{self.trigger}: {self.failure.code}: {self.failure.message}"
+
+
 def rejection_reason(rejection: Rejection) -> str:
     """A planner rejection as reported: ``<trigger>: <why>``, or ``<origin>: <why>`` for a malformed record."""
     return f"{rejection.trigger or rejection.origin}: {rejection.reason}"
@@ -214,6 +240,7 @@ class Settlement:
     unreadable: str | None = None  # why the event could not be read at all (then nothing was planned)
     dead_lettered: DeadLettered | None = None
     held_back: MessageHeldBack | None = None  # sent again, delayed, to wait for Glue capacity
+    batching: tuple[BatchingFailed, ...] = ()  # what batch triggers could not do with the delivery
 
     @property
     def rejected_reasons(self) -> list[str]:
@@ -225,22 +252,23 @@ class Settlement:
     @property
     def permanent(self) -> list[str]:
         """Every reason that retrying cannot help with, one per line."""
-        return self.rejected_reasons + self._failures(retryable=False)
+        return self.rejected_reasons + self._failures(retryable=False) + self._batching(retryable=False)
 
     @property
     def retryable(self) -> list[str]:
-        """Every run that a later delivery may start."""
-        return self._failures(retryable=True)
+        """Every run that a later delivery may start (and every batch step it may complete)."""
+        return self._failures(retryable=True) + self._batching(retryable=True)
 
     @property
     def permanent_triggers(self) -> set[str]:
         """The triggers that the permanent reasons name."""
         rejected = {r.trigger for r in self.rejected if r.trigger is not None}
-        return rejected | {o.run.trigger.name for o in self._failed(retryable=False)}
+        batching = {b.trigger for b in self.batching if not b.failure.retryable}
+        return rejected | batching | {o.run.trigger.name for o in self._failed(retryable=False)}
 
     @property
     def retry(self) -> bool:
-        return bool(self._failed(retryable=True))
+        return bool(self._failed(retryable=True)) or bool(self._batching(retryable=True))
 
     @property
     def handled(self) -> bool:
@@ -251,6 +279,9 @@ class Settlement:
 
     def _failed(self, *, retryable: bool) -> list[RunFailed]:
         return [o for o in self.runs if isinstance(o, RunFailed) and o.failure.retryable == retryable]
+
+    def _batching(self, *, retryable: bool) -> list[str]:
+        return [b.reason for b in self.batching if b.failure.retryable == retryable]
 
     def _failures(self, *, retryable: bool) -> list[str]:
         return [
@@ -309,6 +340,8 @@ Outcome = (
     | Settlement
     | MessageFailed
     | MessageDeferred
+    | FileBatched
+    | BatchingFailed
     | InvocationEnded
 )
 

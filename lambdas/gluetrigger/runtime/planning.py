@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gluetrigger.core.batching import read_flush
 from gluetrigger.core.errors import EventShapeError
 from gluetrigger.core.events import decode_json, normalize, normalize_decoded_message
 from gluetrigger.runtime.inbound import InvalidEventError
@@ -53,8 +54,11 @@ class Planning:
             # Not json.loads: a hostile body (thousands of levels deep, a lone surrogate) must be
             # refused with a reason, never a RecursionError.
             document = decode_json(delivery.body())
+            flush = read_flush(document)  # a batch trigger's own message to itself
         except EventShapeError as error:
             return EventRejected(delivery, f"message body is {error}")
+        if flush is not None:
+            return self._planner.plan_flush(flush, delivery.source)
         checked = self.check(document, delivery)
         if isinstance(checked, EventRejected):
             return checked

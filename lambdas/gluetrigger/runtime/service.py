@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Tracer
 
     from gluetrigger.core.planner import Plan
+    from gluetrigger.runtime.batching import Batcher
     from gluetrigger.runtime.delivery import Settled
     from gluetrigger.runtime.lambda_context import LambdaContextLike
-    from gluetrigger.runtime.outcomes import OutcomeObserver
+    from gluetrigger.runtime.outcomes import BatchingFailed, OutcomeObserver, RunOutcome
     from gluetrigger.runtime.planning import Planning
     from gluetrigger.runtime.settling import Settler
     from gluetrigger.runtime.starting import RunStarter
@@ -56,6 +57,8 @@ class Stages:
     planning: Planning
     starting: RunStarter
     settling: Settler
+    # Only when some trigger gathers files into batches (gluetrigger.runtime.batching).
+    batching: Batcher | None = None
 
 
 class Service:
@@ -127,5 +130,18 @@ class Service:
         for rejection in planned.rejected:
             observer.observe(EventRejected(delivery, rejection_reason(rejection), rejection.trigger))
         runs = tuple(self._stages.starting.start(delivery, run, context, observer) for run in planned.runs)
-        settlement = Settlement(delivery, runs, tuple(planned.ignored), tuple(planned.rejected))
+        batch_runs, batch_failures = self._batches(delivery, planned, context, observer)
+        settlement = Settlement(
+            delivery, runs + batch_runs, tuple(planned.ignored), tuple(planned.rejected), batching=batch_failures
+        )
         return self._stages.settling.settle(settlement, observer)
+
+    def _batches(
+        self, delivery: Delivery, planned: Plan, context: LambdaContextLike, observer: OutcomeObserver
+    ) -> tuple[tuple[RunOutcome, ...], tuple[BatchingFailed, ...]]:
+        """The files ``planned`` batches join their batches, its flushes close theirs: runs started, failures."""
+        batching = self._stages.batching
+        if batching is None or not (planned.batched or planned.flushes):
+            return (), ()
+        done = batching.process(delivery, (planned.batched, planned.flushes), context, observer)
+        return tuple(done.runs), tuple(done.failures)
