@@ -236,6 +236,9 @@ class FaultProxy:
 
 class _Relay(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # http.server writes the status line, each header and the body in separate sends: with Nagle's
+    # algorithm on, the client's delayed ACK holds each answer about 40 ms (TCP_NODELAY).
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._relay()

@@ -167,28 +167,6 @@ def rig(aws: Emulator, max_files: int, window_seconds: int) -> Rig:
     return Rig(aws, build_service(environment), queue_url, queue_arn, dlq_url)
 
 
-@pytest.fixture(autouse=True)
-def atomic_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the embedded moto's DynamoDB writes atomic, as DynamoDB's are.
-
-    moto rolls a cancelled TransactWriteItems back by restoring a copy of the whole table taken
-    when the transaction began, which erases every write other requests committed meanwhile: under
-    concurrent claims, whole claims vanished. One lock around moto's reads and writes (the server
-    runs in this process) gives what DynamoDB guarantees, and what the batching design relies on.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(*args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
-
-
 @pytest.fixture
 def burst(aws: Emulator) -> Rig:
     return rig(aws, max_files=100, window_seconds=20)
@@ -213,6 +191,9 @@ def test_a_burst_with_duplicates_in_random_order_lists_every_file_once(burst: Ri
     counts = listed(manifests)
     sizes = sorted(len(m["files"]) for m in manifests.values())
     print(f"\n{FILES} files, {len(bodies)} deliveries: {len(manifests)} runs of {sizes} files in {elapsed:.1f} s")
+    import collections
+
+    print(collections.Counter(r.target for r in burst.aws.proxy.records()))
     assert counts == Counter({f"batch/file-{n:05d}.csv": 1 for n in range(FILES)})
     assert FILES // 100 <= len(manifests) <= 2 * FILES // 100
     assert len({m["batch_id"] for m in manifests.values()}) == len(manifests)

@@ -26,7 +26,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ __all__ = [
     "Claim",
     "ClosedBatch",
     "Head",
+    "after_claim",
     "batch_event",
     "batch_id",
     "batch_variables",
@@ -148,6 +149,21 @@ def claim_slot(head: Head, max_files: int) -> Claim:
     """The next free slot of the open batch; taking the last one closes it."""
     slot = head.count + 1
     return Claim(seq=head.seq, slot=slot, opens=slot == 1, closes=slot >= max_files)
+
+
+def after_claim(head: Head, claim: Claim, now: datetime, file_origin: tuple[str | None, str | None]) -> Head:
+    """The head once ``claim`` (taken from ``head``) committed; ``file_origin``: the file's region and account.
+
+    What the claim's own transaction wrote, so the next claim of the invocation need not read it again.
+    """
+    if claim.closes:
+        return Head(seq=claim.seq + 1, count=0, flush_sent=head.flush_sent)
+    if claim.opens:
+        region, account = file_origin
+        return Head(
+            seq=claim.seq, count=claim.slot, opened_at=now, flush_sent=head.flush_sent, region=region, account=account
+        )
+    return replace(head, count=claim.slot)
 
 
 def flush_delay_seconds(head: Head, window_seconds: int, now: datetime) -> int:

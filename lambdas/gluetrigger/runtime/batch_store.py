@@ -44,7 +44,14 @@ _FAILED_CONDITION = "ConditionalCheckFailed"
 
 
 class ContendedError(GlueTriggerError):
-    """Another claim or close changed the trigger's batches first: read the head again and retry."""
+    """Another claim or close changed the trigger's batches first: retry from ``head``, the head as it now is.
+
+    ``head`` is None when DynamoDB did not return it: read it again.
+    """
+
+    def __init__(self, message: str, head: Head | None = None) -> None:
+        super().__init__(message)
+        self.head = head
 
 
 class AlreadyClaimedError(GlueTriggerError):
@@ -86,16 +93,7 @@ class BatchStore:
     def head(self) -> Head:
         """The open batch, as last committed (a fresh trigger's: batch 1, empty)."""
         item = self._get(batch_head_key(self._trigger))
-        if item is None:
-            return Head()
-        return Head(
-            seq=_number(item, "seq") or 1,
-            count=_number(item, "count") or 0,
-            opened_at=_time(item, "opened_at"),
-            flush_sent=_number(item, "flush_sent") or 0,
-            region=_text(item, "region"),
-            account=_text(item, "account"),
-        )
+        return Head() if item is None else _head_of(item)
 
     def claim(self, claim: Claim, head: Head, file: FileClaim, now: datetime) -> None:
         """Take ``claim``'s slot for ``file``, if ``head`` is still the open batch; close it when full."""
@@ -204,7 +202,9 @@ class BatchStore:
             if claims_file and first.get("Code") == _FAILED_CONDITION:
                 old = first.get("Item") or {}
                 raise AlreadyClaimedError(_number(old, "seq") or 0, _number(old, "slot") or 0) from None
-            raise ContendedError(str(error)) from None
+            # A claim's second write is the head's update: a lost race returns the head that won it.
+            head = reasons[1].get("Item") if claims_file and len(reasons) > 1 else None
+            raise ContendedError(str(error), _head_of(head) if head else None) from None
 
     def _update_if(self, key: str, update: str, condition: str, values: dict[str, Any], names: dict[str, str]) -> None:
         """A conditional UpdateItem whose failed condition means there is nothing left to do."""
@@ -260,6 +260,8 @@ class BatchStore:
             "UpdateExpression": expression,
             # A fresh trigger has no head yet; otherwise it must be the one read.
             "ConditionExpression": f"{_NOT_THERE} OR (#seq = :seq AND #count = :count)",
+            # When another claim won, its head comes back with the cancellation: no read to retry.
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             # Region is one of DynamoDB's reserved words: every name goes through a placeholder.
             "ExpressionAttributeNames": {"#seq": "seq", "#count": "count", **names},
             "ExpressionAttributeValues": values,
@@ -279,6 +281,18 @@ class BatchStore:
 
 
 _EXISTS = f"attribute_exists({KEY_ATTRIBUTE})"
+
+
+def _head_of(item: Mapping[str, Any]) -> Head:
+    """The head item as a :class:`Head`."""
+    return Head(
+        seq=_number(item, "seq") or 1,
+        count=_number(item, "count") or 0,
+        opened_at=_time(item, "opened_at"),
+        flush_sent=_number(item, "flush_sent") or 0,
+        region=_text(item, "region"),
+        account=_text(item, "account"),
+    )
 
 
 def _key(key: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gluetrigger.core.batching import (
+    after_claim,
     batch_event,
     batch_variables,
     claim_slot,
@@ -49,7 +50,7 @@ from gluetrigger.runtime.outcomes import BatchingFailed, FileBatched, RunDuplica
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from gluetrigger.core.batching import BatchFile, BatchFlush
+    from gluetrigger.core.batching import BatchFile, BatchFlush, Head
     from gluetrigger.core.model import Batch, Trigger
     from gluetrigger.runtime.batch_store import Started
     from gluetrigger.runtime.delivery import Delivery
@@ -106,6 +107,8 @@ class Batcher:
             t.name: BatchStore(access.dynamodb, access.table, t.name, t.idempotency_ttl_seconds)
             for t, _ in self._triggers.values()
         }
+        # Each trigger's head as this container's last claim left it (see _claim).
+        self._heads: dict[str, Head] = {}
 
     def process(
         self,
@@ -158,20 +161,23 @@ class Batcher:
         if event.s3 is None:
             raise ValueError("only an S3 event names a file")  # the planner batches S3 events only
         claim = FileClaim(file_digest(event.s3), json.dumps(file_record(event)), event.region, event.account)
-        attempt = 0
+        attempt, name = 0, step.trigger.name
+        # The head this invocation's last claim left (a stale one only costs a lost race, which returns the head).
+        head = self._heads.pop(name, None) or store.head()
         while True:
-            head = store.head()
-            taken = claim_slot(head, step.batch.max_files)
+            taken, now = claim_slot(head, step.batch.max_files), _now()
             try:
-                store.claim(taken, head, claim, _now())
+                store.claim(taken, head, claim, now)
                 break
             except AlreadyClaimedError as earlier:
                 seq, slot = (earlier.seq, earlier.slot) if earlier.seq else store.marker(claim.digest)
-                step.observer.observe(FileBatched(step.delivery, step.trigger.name, seq, slot, duplicate=True))
+                step.observer.observe(FileBatched(step.delivery, name, seq, slot, duplicate=True))
                 return self._resume(step, seq)
-            except ContendedError:
+            except ContendedError as lost:
                 attempt += 1
                 self._pause_or_give_up(step, attempt)
+                head = lost.head or store.head()
+        self._heads[name] = after_claim(head, taken, now, (claim.region, claim.account))
         step.observer.observe(FileBatched(step.delivery, step.trigger.name, taken.seq, taken.slot))
         if taken.closes:
             return self._start(step, taken.seq)

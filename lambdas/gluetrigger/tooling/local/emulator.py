@@ -22,6 +22,7 @@ when its stdin closes, which also happens when the parent is killed outright.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import signal
@@ -73,9 +74,11 @@ class EmbeddedEmulator:
             ) from None
         from werkzeug.serving import make_server
 
-        from gluetrigger.tooling.local.moto_fidelity import install
+        from gluetrigger.tooling.local import moto_fidelity, moto_transactions
 
-        install()
+        moto_fidelity.install()
+        moto_transactions.install()
+        _list_moto_modules_once()
         # moto logs every request at INFO through werkzeug; keep its errors, drop the noise.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = DomainDispatcherApplication(create_backend_app)
@@ -103,6 +106,19 @@ class EmbeddedEmulator:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+
+def _list_moto_modules_once() -> None:
+    """Let moto's server list its service packages once, not on every request (idempotent).
+
+    Its dispatcher asks which services exist on each request by listing moto's package directory
+    and stat-ing every entry, a few milliseconds each time; the answer never changes while it runs.
+    """
+    from moto import backends
+
+    if not hasattr(backends.list_of_moto_modules, "cache_info"):  # not cached yet
+        listing = tuple(backends.list_of_moto_modules())
+        backends.list_of_moto_modules = functools.lru_cache(maxsize=1)(lambda: listing)
 
 
 def _listening_socket(port: int) -> socket.socket:
