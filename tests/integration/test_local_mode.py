@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -143,10 +144,11 @@ def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def local(config_path: Path) -> Iterator[LocalProcess]:
+@contextmanager
+def serving(config_path: Path, *options: str) -> Iterator[LocalProcess]:
+    """`gluetrigger local` for ``config_path``; stopped by Ctrl-C afterwards, it must exit 130 with no traceback."""
     with (config_path.parent / "stderr.txt").open("w+") as stderr:
-        running = LocalProcess("--config", str(config_path), stderr=stderr)
+        running = LocalProcess("--config", str(config_path), *options, stderr=stderr)
         try:
             yield running
             assert running.interrupt(timeout=10) == 130
@@ -154,6 +156,12 @@ def local(config_path: Path) -> Iterator[LocalProcess]:
             running.kill()
         stderr.seek(0)
         assert "Traceback" not in stderr.read()
+
+
+@pytest.fixture(scope="module")
+def local(config_path: Path) -> Iterator[LocalProcess]:
+    with serving(config_path) as running:
+        yield running
 
 
 def runs(local: LocalProcess, job: str, argument: str, value: str) -> list[dict[str, Any]]:
@@ -452,6 +460,10 @@ def test_once_plays_the_example_and_exits_0_with_a_summary() -> None:
         "TRIGGER",
         "RUNS",
         "STARTED",
+        "FILES",
+        "BATCHED",
+        "HELD",
+        "BACK",
         "DUPLICATES",
         "SUPPRESSED",
         "IGNORED",
@@ -460,13 +472,15 @@ def test_once_plays_the_example_and_exits_0_with_a_summary() -> None:
         "AS",
         "EXPECTED",
     ]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:4]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:5]}
     assert rows == {
-        "sales-arrival": ["1", "1", "1", "0", "0", "yes"],
-        "partner-drop": ["2", "1", "0", "0", "0", "yes"],
-        "nightly-rollup": ["1", "0", "0", "0", "0", "yes"],
-        "orders-exported": ["1", "0", "0", "0", "0", "yes"],
+        "sales-arrival": ["1", "0", "0", "1", "1", "0", "0", "yes"],
+        "partner-drop": ["2", "0", "0", "1", "0", "0", "0", "yes"],
+        "nightly-rollup": ["1", "0", "0", "0", "0", "0", "0", "yes"],
+        "orders-exported": ["1", "0", "0", "0", "0", "0", "0", "yes"],
+        "sales-burst": ["3", "50", "0", "0", "0", "0", "0", "yes"],
     }
+    assert "sales-burst: 50 files became 3 runs (20 + 20 + 10 files), each given its manifest (--manifest)" in lines
     assert lines[-1].startswith("demo passed in ")
 
 
@@ -541,16 +555,8 @@ def bursts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalProcess]:
     """`gluetrigger local` whose runs last a second, on jobs allowing one run at once unless told otherwise."""
     path = tmp_path_factory.mktemp("bursts") / "triggers.yaml"
     path.write_text(BURST_CONFIG)
-    with (path.parent / "stderr.txt").open("w+") as stderr:
-        options = ["--run-seconds", str(RUN_SECONDS), "--max-concurrent-runs", "1"]
-        running = LocalProcess("--config", str(path), *options, stderr=stderr)
-        try:
-            yield running
-            assert running.interrupt(timeout=10) == 130
-        finally:
-            running.kill()
-        stderr.seek(0)
-        assert "Traceback" not in stderr.read()
+    with serving(path, "--run-seconds", str(RUN_SECONDS), "--max-concurrent-runs", "1") as running:
+        yield running
 
 
 def land(local: LocalProcess, prefix: str, count: int) -> list[str]:

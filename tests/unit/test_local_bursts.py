@@ -29,6 +29,7 @@ from gluetrigger.tooling.local.console import Console
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.outcomes import Outcome, OutcomeLog, OutcomeRecorder, describe_message
 from gluetrigger.tooling.local.provision import MANIFEST_BUCKET
+from tests.unit.test_local_mode_parts import object_created_event_body
 
 EXAMPLE = str(Path(__file__).parents[2] / "triggers.yaml")
 CONFIG = parse_config(
@@ -115,16 +116,7 @@ def test_the_banner_says_what_the_burst_options_change() -> None:
 
 
 def file_message(key: str, message_id: str = "m1", deferrals: int = 0) -> Delivery:
-    body = {
-        "version": "0",
-        "id": "e1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "time": "2026-11-24T09:20:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"bucket": {"name": "landing"}, "object": {"key": key, "etag": "e", "sequencer": "01"}},
-    }
+    body = object_created_event_body(key)
     record: dict[str, Any] = {"messageId": message_id, "body": json.dumps(body), "attributes": {}}
     if deferrals:
         record["messageAttributes"] = {DEFERRALS_ATTRIBUTE: {"stringValue": str(deferrals), "dataType": "Number"}}
