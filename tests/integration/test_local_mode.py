@@ -20,19 +20,24 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
+from gluetrigger.core.config import parse_config
 from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.provision import (
     DEAD_LETTER_QUEUE,
     RESOURCE_PREFIX,
     VISIBILITY_TIMEOUT_SECONDS,
+    provision,
     queue_name,
 )
 from tests.integration.helpers import own_arguments
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Emulator
 
 pytestmark = pytest.mark.integration
 
@@ -687,3 +692,41 @@ def test_a_partial_batch_starts_when_its_window_ends(bursts: LocalProcess) -> No
     assert run["StartedOn"].timestamp() >= began + 2
     line = bursts.wait_for_line(lambda line: " started " in line and "of windowed (7 files)" in line)
     assert run["Id"] in line
+
+
+def test_provisioning_again_remakes_placeholders_whose_limit_changed_and_makes_manifest_buckets(aws: Emulator) -> None:
+    config = parse_config(
+        {
+            "triggers": [
+                {"name": "files", "source": {"type": "s3", "bucket": "lm-p"}, "job": {"name": "lm-placeholder"}},
+                {
+                    "name": "real",
+                    "source": {"type": "s3", "bucket": "lm-p", "prefix": "r/"},
+                    "job": {"name": "lm-real"},
+                },
+                {
+                    "name": "batched",
+                    "source": {"type": "s3", "bucket": "lm-p", "prefix": "b/"},
+                    "batch": {"max_files": 5, "manifest_location": "s3://lm-their-manifests/x/"},
+                    "job": {"name": "lm-batched-p"},
+                },
+            ]
+        }
+    )
+    endpoint = Endpoint(aws.url)
+    glue = endpoint.client("glue")
+    role = "arn:aws:iam::123456789012:role/r"
+    glue.create_job(Name="lm-real", Role=role, Command={"Name": "glueetl"}, ExecutionProperty={"MaxConcurrentRuns": 7})
+
+    def limits() -> dict[str, int | None]:
+        jobs = [glue.get_job(JobName=name)["Job"] for name in ("lm-placeholder", "lm-real", "lm-batched-p")]
+        return {job["Name"]: (job.get("ExecutionProperty") or {}).get("MaxConcurrentRuns") for job in jobs}
+
+    first = provision(config, endpoint, None)
+    before = limits()
+    routing = provision(config, endpoint, 4)
+
+    assert limits() == {"lm-placeholder": 4, "lm-real": 7, "lm-batched-p": 4}  # not a placeholder: left alone
+    assert before["lm-real"] == 7
+    assert first.manifest_bucket is routing.manifest_bucket is None  # the one batch trigger names its location
+    assert "lm-their-manifests" in {b["Name"] for b in endpoint.client("s3").list_buckets()["Buckets"]}
