@@ -62,6 +62,11 @@ CONFIG = parse_config(
         (["--run-seconds", "inf"], "--run-seconds inf: must be more than 0 and at most 3600"),
         (["--max-concurrent-runs", "0"], "--max-concurrent-runs 0: must be a whole number from 1 to 1000"),
         (
+            ["--once", "--max-concurrent-runs", "2"],
+            "--once plays the example as written: --run-seconds and --max-concurrent-runs are for `gluetrigger local` "
+            "without --once",
+        ),
+        (
             ["--port", "-1", "--run-seconds", "0", "--max-concurrent-runs", "1001"],
             "--port -1: must be 1..65535, or 0 for a free one; --run-seconds 0: must be more than 0 and at most "
             "3600; --max-concurrent-runs 1001: must be a whole number from 1 to 1000",

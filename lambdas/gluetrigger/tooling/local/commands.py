@@ -211,6 +211,12 @@ def _options(args: argparse.Namespace) -> Bursts:
     refused = problems(bursts)
     if not 0 <= args.port <= MAX_PORT:
         refused.insert(0, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
+    if args.once and bursts != Bursts():
+        # The scenario's expected outcomes are those of runs that end at once, on jobs of Glue's default limit.
+        refused.append(
+            "--once plays the example as written: --run-seconds and --max-concurrent-runs are for "
+            "`gluetrigger local` without --once"
+        )
     if refused:
         raise _CommandError(EXIT_USAGE, "; ".join(refused))
     return bursts
