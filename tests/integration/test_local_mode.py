@@ -669,8 +669,9 @@ def test_a_batch_burst_gives_few_runs_whose_manifests_list_every_file_exactly_on
     assert full <= len(runs) <= 2 * full
     assert dead_letters(bursts) == 0
     sizes = sorted((len(files_of_run) for files_of_run in listed), reverse=True)
+    held = sum(" held back  " in line for line in bursts.lines if "  batched  " in line)
     print(
-        f"\n{BATCH_FILES} files in batches of up to 100: {len(runs)} runs of {sizes} files; "
+        f"\n{BATCH_FILES} files in batches of up to 100: {len(runs)} runs of {sizes} files, {held} hold-backs; "
         f"uploaded in {uploaded:.0f} s, drained {seconds:.0f} s later"
     )
 
