@@ -88,7 +88,7 @@ def test_the_app_synthesizes_the_repo_config_with_cdk_nag_enabled(tmp_path: Path
     handlers = [
         r for r in template["Resources"].values() if r["Properties"].get("Handler") == "gluetrigger.handler.handler"
     ]
-    assert len(handlers) == 4
+    assert len(handlers) == 5
     # The AwsSolutions pack runs as a validation plugin during synth; a violation would be reported here.
     report = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text(encoding="utf-8"))
     assert report["pluginReports"] == []

@@ -85,11 +85,14 @@ def expand(templates: set[tuple[str, str]], triggers: list[str]) -> set[tuple[st
 def test_every_acknowledgment_is_expected_and_has_a_reason(request: pytest.FixtureRequest) -> None:
     repo, extra, schedule_only = stacks(request)
     scheduler_function = repo.logical_id("nightly-rollup", "Function", "Function")
+    manifests_bucket = repo.logical_id("Manifests", "Bucket")
     expected = [
         ALWAYS
         | NOTIFICATIONS_HANDLER
-        | expand(FUNCTION_ACKS, ["sales-arrival", "partner-drop", "nightly-rollup", "orders-exported"])
-        | {("nightly-rollup/Schedule/Role", f"AwsSolutions-IAM5[Resource::<{scheduler_function}.Arn>:*]")},
+        | expand(FUNCTION_ACKS, ["sales-arrival", "partner-drop", "sales-burst", "nightly-rollup", "orders-exported"])
+        | {("nightly-rollup/Schedule/Role", f"AwsSolutions-IAM5[Resource::<{scheduler_function}.Arn>:*]")}
+        | {("Manifests/Bucket", "AwsSolutions-S1")}
+        | {("sales-burst/Function/Role", f"AwsSolutions-IAM5[Resource::<{manifests_bucket}.Arn>/sales-burst/*]")},
         ALWAYS
         | NOTIFICATIONS_HANDLER
         | {("Buckets/gluetrigger-test-raw", "AwsSolutions-S1")}

@@ -25,10 +25,11 @@ def test_outputs_name_functions_queues_table_and_dlq(repo_stack: Synthesized) ->
         "Idempotency table": repo_stack.ref("State", "IdempotencyTable"),
         "Dead-letter queue": repo_stack.ref("State", "DeadLetterQueue"),
     }
-    for trigger in ("sales-arrival", "partner-drop", "nightly-rollup", "orders-exported"):
+    for trigger in ("sales-arrival", "partner-drop", "nightly-rollup", "orders-exported", "sales-burst"):
         expected[f"{trigger}: function name"] = repo_stack.ref(trigger, "Function", "Function")
-    for trigger in ("sales-arrival", "partner-drop", "orders-exported"):
+    for trigger in ("sales-arrival", "partner-drop", "orders-exported", "sales-burst"):
         expected[f"{trigger}: event queue URL"] = repo_stack.ref(trigger, "Delivery", "Queue")
+    expected["Batch manifests"] = repo_stack.ref("Manifests", "Bucket")
     assert values == expected
     assert {"IdempotencyTableName", "DeadLetterQueueUrl"} <= outputs.keys()
 

@@ -59,7 +59,7 @@ def test_dead_letter_queue_is_encrypted_tls_only_and_keeps_messages_two_weeks(re
             "ArnEquals": {
                 "aws:SourceArn": [
                     repo_stack.arn(trigger, "Delivery", "Rule")
-                    for trigger in ("sales-arrival", "partner-drop", "orders-exported")
+                    for trigger in ("sales-arrival", "partner-drop", "sales-burst", "orders-exported")
                 ]
             }
         },

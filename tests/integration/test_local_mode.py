@@ -18,20 +18,26 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
+from gluetrigger.core.config import parse_config
 from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.provision import (
     DEAD_LETTER_QUEUE,
     RESOURCE_PREFIX,
     VISIBILITY_TIMEOUT_SECONDS,
+    provision,
     queue_name,
 )
 from tests.integration.helpers import own_arguments
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Emulator
 
 pytestmark = pytest.mark.integration
 
@@ -143,10 +149,11 @@ def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def local(config_path: Path) -> Iterator[LocalProcess]:
+@contextmanager
+def serving(config_path: Path, *options: str) -> Iterator[LocalProcess]:
+    """`gluetrigger local` for ``config_path``; stopped by Ctrl-C afterwards, it must exit 130 with no traceback."""
     with (config_path.parent / "stderr.txt").open("w+") as stderr:
-        running = LocalProcess("--config", str(config_path), stderr=stderr)
+        running = LocalProcess("--config", str(config_path), *options, stderr=stderr)
         try:
             yield running
             assert running.interrupt(timeout=10) == 130
@@ -154,6 +161,12 @@ def local(config_path: Path) -> Iterator[LocalProcess]:
             running.kill()
         stderr.seek(0)
         assert "Traceback" not in stderr.read()
+
+
+@pytest.fixture(scope="module")
+def local(config_path: Path) -> Iterator[LocalProcess]:
+    with serving(config_path) as running:
+        yield running
 
 
 def runs(local: LocalProcess, job: str, argument: str, value: str) -> list[dict[str, Any]]:
@@ -452,6 +465,10 @@ def test_once_plays_the_example_and_exits_0_with_a_summary() -> None:
         "TRIGGER",
         "RUNS",
         "STARTED",
+        "FILES",
+        "BATCHED",
+        "HELD",
+        "BACK",
         "DUPLICATES",
         "SUPPRESSED",
         "IGNORED",
@@ -460,13 +477,15 @@ def test_once_plays_the_example_and_exits_0_with_a_summary() -> None:
         "AS",
         "EXPECTED",
     ]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:4]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:5]}
     assert rows == {
-        "sales-arrival": ["1", "1", "1", "0", "0", "yes"],
-        "partner-drop": ["2", "1", "0", "0", "0", "yes"],
-        "nightly-rollup": ["1", "0", "0", "0", "0", "yes"],
-        "orders-exported": ["1", "0", "0", "0", "0", "yes"],
+        "sales-arrival": ["1", "0", "0", "1", "1", "0", "0", "yes"],
+        "partner-drop": ["2", "0", "0", "1", "0", "0", "0", "yes"],
+        "nightly-rollup": ["1", "0", "0", "0", "0", "0", "0", "yes"],
+        "orders-exported": ["1", "0", "0", "0", "0", "0", "0", "yes"],
+        "sales-burst": ["3", "50", "0", "0", "0", "0", "0", "yes"],
     }
+    assert "sales-burst: 50 files became 3 runs (20 + 20 + 10 files), each given its manifest (--manifest)" in lines
     assert lines[-1].startswith("demo passed in ")
 
 
@@ -507,3 +526,208 @@ def test_once_refuses_a_config_that_is_not_the_example(config_path: Path) -> Non
     assert f"{config_path} lacks its triggers sales-arrival (source type s3), partner-drop" in done.stderr
     assert f"run `gluetrigger local --config {config_path}` without --once" in done.stderr
     assert done.stdout == ""
+
+
+# -- bursts: `--run-seconds` and `--max-concurrent-runs` ------------------------------------------
+
+BURST_BUCKET = "lm-burst"
+BURST_CONFIG = f"""
+triggers:
+  - name: slow                         # its job allows one run at once (--max-concurrent-runs 1)
+    source: {{type: s3, bucket: {BURST_BUCKET}, prefix: slow/}}
+    job: {{name: lm-slow, arguments: {{--path: "s3://${{bucket}}/${{key}}"}}}}
+  - name: capped                       # a trigger's max_concurrent_runs sets its placeholder's limit
+    source: {{type: s3, bucket: {BURST_BUCKET}, prefix: capped/}}
+    max_concurrent_runs: 3
+    job: {{name: lm-capped}}
+  - name: batched
+    source: {{type: s3, bucket: {BURST_BUCKET}, prefix: batched/}}
+    batch: {{max_files: 100, window_seconds: 60}}
+    job: {{name: lm-batched, arguments: {{--manifest: "${{manifest}}"}}}}
+  - name: windowed
+    source: {{type: s3, bucket: {BURST_BUCKET}, prefix: windowed/}}
+    batch: {{max_files: 100, window_seconds: 3, manifest_location: "s3://lm-own-manifests/runs/"}}
+    job: {{name: lm-windowed, arguments: {{--manifest: "${{manifest}}", --files: "${{file_count}}"}}}}
+"""
+# 30 in `make test`; GLUETRIGGER_BURST_FILES=100 (and GLUETRIGGER_BATCH_FILES=2000) for the issue's figures.
+BURST_FILES = int(os.environ.get("GLUETRIGGER_BURST_FILES", "30"))
+BATCH_FILES = int(os.environ.get("GLUETRIGGER_BATCH_FILES", "300"))
+RUN_SECONDS = 1
+
+
+@pytest.fixture(scope="module")
+def bursts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalProcess]:
+    """`gluetrigger local` whose runs last a second, on jobs allowing one run at once unless told otherwise."""
+    path = tmp_path_factory.mktemp("bursts") / "triggers.yaml"
+    path.write_text(BURST_CONFIG)
+    with serving(path, "--run-seconds", str(RUN_SECONDS), "--max-concurrent-runs", "1") as running:
+        yield running
+
+
+def land(local: LocalProcess, prefix: str, count: int) -> list[str]:
+    """``count`` files under ``prefix``, uploaded at once by a few threads; their s3:// URIs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s3 = local.endpoint.client("s3")  # a client of its own: the module's are used by the waiting thread
+    keys = [f"{prefix}{n:05}.csv" for n in range(count)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: s3.put_object(Bucket=BURST_BUCKET, Key=key, Body=key.encode()), keys))
+    return [f"s3://{BURST_BUCKET}/{key}" for key in keys]
+
+
+def settled(local: LocalProcess, trigger: str, done: Callable[[], bool], timeout: float) -> float:
+    """Wait until ``done()`` and ``trigger``'s queue is empty (delayed messages included); the seconds it took."""
+    sqs = local.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name(trigger))["QueueUrl"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    began = time.monotonic()
+    while not done() or any(
+        int(v) for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()
+    ):
+        assert time.monotonic() - began < timeout, f"{trigger} did not settle within {timeout:.0f} s"
+        time.sleep(0.5)
+    return time.monotonic() - began
+
+
+def dead_letters(local: LocalProcess) -> int:
+    sqs = local.client("sqs")
+    url = sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    return sum(int(v) for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values())
+
+
+def all_runs(local: LocalProcess, job: str) -> list[dict[str, Any]]:
+    pages = local.client("glue").get_paginator("get_job_runs").paginate(JobName=job)
+    return [run for page in pages for run in page["JobRuns"]]
+
+
+def manifest_files(local: LocalProcess, runs: list[dict[str, Any]]) -> list[list[str]]:
+    """Per run, the files its manifest lists (as s3:// URIs)."""
+    s3 = local.client("s3")
+    listed = []
+    for run in runs:
+        bucket, key = run["Arguments"]["--manifest"].removeprefix("s3://").split("/", 1)
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        listed.append([f"s3://{f['bucket']}/{f['key']}" for f in manifest["files"]])
+    return listed
+
+
+def test_placeholder_jobs_take_their_limit_from_the_trigger_else_the_option(bursts: LocalProcess) -> None:
+    glue = bursts.client("glue")
+    assert glue.get_job(JobName="lm-slow")["Job"]["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+    assert glue.get_job(JobName="lm-capped")["Job"]["ExecutionProperty"]["MaxConcurrentRuns"] == 3
+    banner = bursts.wait_for_line(lambda line: line.startswith("bursts: "))
+    assert banner == (
+        f"bursts: job runs last at least {RUN_SECONDS} s; placeholder jobs allow 1 run(s) at once "
+        "unless their triggers set max_concurrent_runs"
+    )
+
+
+def test_a_burst_for_a_job_allowing_one_run_gives_every_file_its_run_and_nothing_to_the_dlq(
+    bursts: LocalProcess,
+) -> None:
+    files = land(bursts, "slow/", BURST_FILES)
+
+    def every_file_ran() -> bool:
+        return len(all_runs(bursts, "lm-slow")) >= BURST_FILES
+
+    seconds = settled(bursts, "slow", every_file_ran, timeout=60 + 8 * BURST_FILES)
+
+    paths = [run["Arguments"]["--path"] for run in all_runs(bursts, "lm-slow")]
+    assert sorted(paths) == sorted(files)  # every file exactly once
+    assert dead_letters(bursts) == 0
+    lines = [line for line in bursts.lines if "  slow  " in line]
+    held = [line for line in lines if " held back  " in line]
+    assert held  # the limit was met: messages waited instead of failing
+    assert not [line for line in lines if " error: " in line or "rejected" in line]
+    refused = sum("ConcurrentRunsExceededException" in line for line in held)
+    print(
+        f"\n{BURST_FILES} files, one run at once, runs of {RUN_SECONDS} s: {len(paths)} runs, "
+        f"{len(held)} hold-backs, {(len(paths) + refused) / BURST_FILES:.2f} StartJobRun calls per file, "
+        f"drained in {seconds:.0f} s"
+    )
+
+
+def test_a_batch_burst_gives_few_runs_whose_manifests_list_every_file_exactly_once(bursts: LocalProcess) -> None:
+    began = time.monotonic()
+    files = land(bursts, "batched/", BATCH_FILES)
+    uploaded = time.monotonic() - began
+
+    def every_file_listed() -> bool:
+        return sum(map(len, manifest_files(bursts, all_runs(bursts, "lm-batched")))) >= BATCH_FILES
+
+    seconds = settled(bursts, "batched", every_file_listed, timeout=120 + BATCH_FILES / 2)
+
+    runs = all_runs(bursts, "lm-batched")
+    listed = manifest_files(bursts, runs)
+    assert sorted(file for files_of_run in listed for file in files_of_run) == sorted(files)
+    full = -(-BATCH_FILES // 100)
+    assert full <= len(runs) <= 2 * full
+    assert dead_letters(bursts) == 0
+    sizes = sorted((len(files_of_run) for files_of_run in listed), reverse=True)
+    held = sum(" held back  " in line for line in bursts.lines if "  batched  " in line)
+    print(
+        f"\n{BATCH_FILES} files in batches of up to 100: {len(runs)} runs of {sizes} files, {held} hold-backs; "
+        f"uploaded in {uploaded:.0f} s, drained {seconds:.0f} s later"
+    )
+
+
+def test_a_partial_batch_starts_when_its_window_ends(bursts: LocalProcess) -> None:
+    began = time.time()
+    files = land(bursts, "windowed/", 7)
+
+    def one_run() -> bool:
+        return len(all_runs(bursts, "lm-windowed")) >= 1
+
+    settled(bursts, "windowed", one_run, timeout=30)
+
+    (run,) = all_runs(bursts, "lm-windowed")
+    assert run["Arguments"]["--files"] == "7"
+    assert run["Arguments"]["--manifest"].startswith("s3://lm-own-manifests/runs/windowed/")
+    assert sorted(manifest_files(bursts, [run])[0]) == files
+    # Not before the window (3 s after the first file joined): the flush waited on SQS's DelaySeconds.
+    assert run["StartedOn"].timestamp() >= began + 2
+    line = bursts.wait_for_line(lambda line: " started " in line and "of windowed (7 files)" in line)
+    assert run["Id"] in line
+
+
+def test_provisioning_again_remakes_placeholders_whose_limit_changed_and_makes_manifest_buckets(aws: Emulator) -> None:
+    config = parse_config(
+        {
+            "triggers": [
+                {"name": "files", "source": {"type": "s3", "bucket": "lm-p"}, "job": {"name": "lm-placeholder"}},
+                {
+                    "name": "real",
+                    "source": {"type": "s3", "bucket": "lm-p", "prefix": "r/"},
+                    "job": {"name": "lm-real"},
+                },
+                {
+                    "name": "batched",
+                    "source": {"type": "s3", "bucket": "lm-p", "prefix": "b/"},
+                    "batch": {"max_files": 5, "manifest_location": "s3://lm-their-manifests/x/"},
+                    "job": {"name": "lm-batched-p"},
+                },
+            ]
+        }
+    )
+    endpoint = Endpoint(aws.url)
+    glue = endpoint.client("glue")
+    role = "arn:aws:iam::123456789012:role/r"
+    glue.create_job(Name="lm-real", Role=role, Command={"Name": "glueetl"}, ExecutionProperty={"MaxConcurrentRuns": 7})
+
+    def limits() -> dict[str, int | None]:
+        jobs = [glue.get_job(JobName=name)["Job"] for name in ("lm-placeholder", "lm-real", "lm-batched-p")]
+        return {job["Name"]: (job.get("ExecutionProperty") or {}).get("MaxConcurrentRuns") for job in jobs}
+
+    first = provision(config, endpoint, None)
+    before = limits()
+    routing = provision(config, endpoint, 4)
+
+    assert limits() == {"lm-placeholder": 4, "lm-real": 7, "lm-batched-p": 4}  # not a placeholder: left alone
+    assert before["lm-real"] == 7
+    assert first.manifest_bucket is routing.manifest_bucket is None  # the one batch trigger names its location
+    assert "lm-their-manifests" in {b["Name"] for b in endpoint.client("s3").list_buckets()["Buckets"]}

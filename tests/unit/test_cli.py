@@ -32,7 +32,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "validate", "--config", EXAMPLE_CONFIG) == (0, "4 triggers OK\n", "")
+    assert run(capsys, "validate", "--config", EXAMPLE_CONFIG) == (0, "5 triggers OK\n", "")
 
 
 def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,7 +74,7 @@ def test_validate_default_path_is_cwd_triggers_yaml(
     assert code == 1
     assert err.startswith("config: triggers.yaml: cannot read")
     (tmp_path / "triggers.yaml").write_text((ROOT / "triggers.yaml").read_text())
-    assert run(capsys, "validate")[:2] == (0, "4 triggers OK\n")
+    assert run(capsys, "validate")[:2] == (0, "5 triggers OK\n")
 
 
 def test_validate_yaml_syntax_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -397,7 +397,7 @@ def test_the_aws_commands_to_try_work_in_a_fresh_shell_and_never_carry_the_users
     printed = out.getvalue()
     tried = [line.split("  ", 2)[2] for line in printed.splitlines() if line.startswith("  ") and " aws " in line]
     commands = [shlex.split(command) for command in tried]
-    assert len(commands) == 3  # the two S3 triggers and the event trigger of the example
+    assert len(commands) == 4  # the three S3 triggers and the event trigger of the example
     for command in commands:
         # The aws CLI will not sign without credentials: throwaway ones, inline; the region as an option,
         # which outranks $AWS_REGION and a profile's region.
@@ -525,7 +525,8 @@ def test_once_on_another_config_says_what_it_needs_and_what_to_run_instead(
         "",
         "gluetrigger: --once plays a scenario written for the example triggers.yaml (the one `make demo` uses), "
         f"and {north} lacks its triggers sales-arrival (source type s3), partner-drop (source type s3), "
-        "nightly-rollup (source type schedule), orders-exported (source type event); to try your own triggers, "
+        "nightly-rollup (source type schedule), orders-exported (source type event), sales-burst (source type s3); "
+        "to try your own triggers, "
         f"run `gluetrigger local --config {north}` without --once and use the commands it prints\n",
     )
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
     from gluetrigger.core.model import Trigger
+    from gluetrigger.runtime.backpressure import HoldBackPolicy
     from gluetrigger.runtime.batching import Batcher
     from gluetrigger.runtime.environment import HandlerEnvironment
     from gluetrigger.runtime.outcomes import OutcomeObserver
@@ -45,8 +46,15 @@ if TYPE_CHECKING:
 __all__ = ["build_service"]
 
 
-def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeObserver] = ()) -> Service:
+def build_service(
+    environment: HandlerEnvironment,
+    observers: Sequence[OutcomeObserver] = (),
+    hold_back: HoldBackPolicy | None = None,
+) -> Service:
     """The handler's service; ``observers`` are told every outcome too, after the log and the metrics.
+
+    ``hold_back``: the delays of messages held back for Glue capacity (default: the deployed
+    policy); local mode scales them to runs of seconds.
 
     Raises HandlerEnvironmentError when the compiled config cannot be read or is not JSON, ConfigError
     when it is not a valid compiled config.
@@ -70,7 +78,7 @@ def build_service(environment: HandlerEnvironment, observers: Sequence[OutcomeOb
             _dead_letter_queue(environment.dead_letter_queue_url),
             only,
             environment.max_receive_count,
-            _trigger_queue(environment.queue_url),
+            _trigger_queue(environment.queue_url, hold_back),
         ),
         batching=_batcher(environment, starting, triggers),
     )
@@ -111,8 +119,8 @@ def _dead_letter_queue(url: str | None) -> DeadLetterQueue | None:
     return DeadLetterQueue(url, functools.partial(aws.client, "sqs")) if url else None
 
 
-def _trigger_queue(url: str | None) -> TriggerQueue | None:
-    return TriggerQueue(url, functools.partial(aws.client, "sqs")) if url else None
+def _trigger_queue(url: str | None, policy: HoldBackPolicy | None) -> TriggerQueue | None:
+    return TriggerQueue(url, functools.partial(aws.client, "sqs"), policy) if url else None
 
 
 def _tracer(environment: HandlerEnvironment) -> Tracer | None:

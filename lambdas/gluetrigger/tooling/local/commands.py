@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from gluetrigger.core.model import Config
+    from gluetrigger.tooling.local.bursts import Bursts
     from gluetrigger.tooling.local.console import Console
     from gluetrigger.tooling.local.demo import Demo
     from gluetrigger.tooling.local.endpoint import Endpoint
@@ -71,7 +72,7 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="play the example scenario, print a summary and exit 0 only if every outcome is as expected",
     )
-    local.add_argument("--verbose", action="store_true", help="also write the handler's JSON log lines to stderr")
+    _run_options(local)
     local.set_defaults(command=_guarded(_local))
     actions = local.add_subparsers(metavar="ACTION", title="actions (against a running `gluetrigger local`)")
     fire = actions.add_parser(
@@ -93,6 +94,23 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     _endpoint_option(runs)
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(command=_guarded(_runs))
+
+
+def _run_options(local: argparse.ArgumentParser) -> None:
+    """``--verbose``, and ``--run-seconds`` and ``--max-concurrent-runs`` to rehearse bursts."""
+    local.add_argument("--verbose", action="store_true", help="also write the handler's JSON log lines to stderr")
+    local.add_argument(
+        "--run-seconds",
+        type=float,
+        metavar="N",
+        help="job runs stay RUNNING for at least N seconds (default: they succeed at once); needs moto's server",
+    )
+    local.add_argument(
+        "--max-concurrent-runs",
+        type=int,
+        metavar="N",
+        help="placeholder jobs allow N runs at once, unless their triggers set max_concurrent_runs (default: Glue's 1)",
+    )
 
 
 def _config_option(
@@ -140,21 +158,22 @@ def _load(path: str) -> Config:
 
 
 def _local(args: argparse.Namespace) -> int:
+    from gluetrigger.tooling.local.bursts import BurstsError
     from gluetrigger.tooling.local.console import Console, program
     from gluetrigger.tooling.local.emulator import EmulatorError
 
     began = time.monotonic()
-    if not 0 <= args.port <= MAX_PORT:
-        raise _CommandError(EXIT_USAGE, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
+    bursts = _options(args)
     config = _load(args.config)
     demo = _demo(config, args.config) if args.once else None
     console = Console(config, program=program(sys.argv[0], shutil.which("gluetrigger"), sys.executable))
-    service = _service(config, args, console, demo)
+    service = _service(config, args, console, demo, bursts)
     _stop_on_signals()
     try:
         with _reaching(args.endpoint_url or "the embedded emulator"):
             service.start()
         console.banner(args.config, service.endpoint.url, embedded=service.embedded)
+        console.bursts(bursts)
         if demo is None:
             _serve(args.config, service.endpoint.url, console)
         console.ready()  # the demo's instance is not recorded: it ends by itself, nothing else acts on it
@@ -162,6 +181,8 @@ def _local(args: argparse.Namespace) -> int:
             problems = demo.run(service, console)
     except EmulatorError as exc:
         raise _CommandError(EXIT_USAGE, str(exc)) from None
+    except BurstsError as exc:
+        raise _CommandError(EXIT_FAILED, str(exc)) from None
     except KeyboardInterrupt:
         console.line("interrupted: stopping")
         return EXIT_INTERRUPTED
@@ -182,21 +203,44 @@ def _demo(config: Config, config_path: str) -> Demo:
         raise _CommandError(EXIT_USAGE, str(exc)) from None
 
 
-def _service(config: Config, args: argparse.Namespace, console: Console, demo: Demo | None) -> LocalService:
+def _options(args: argparse.Namespace) -> Bursts:
+    """``--run-seconds`` and ``--max-concurrent-runs``; a usage error naming every option refused."""
+    from gluetrigger.tooling.local.bursts import Bursts, problems
+
+    bursts = Bursts(args.run_seconds, args.max_concurrent_runs)
+    refused = problems(bursts)
+    if not 0 <= args.port <= MAX_PORT:
+        refused.insert(0, f"--port {args.port}: must be 1..{MAX_PORT}, or 0 for a free one")
+    if args.once and bursts != Bursts():
+        # The scenario's expected outcomes are those of runs that end at once, on jobs of Glue's default limit.
+        refused.append(
+            "--once plays the example as written: --run-seconds and --max-concurrent-runs are for "
+            "`gluetrigger local` without --once"
+        )
+    if refused:
+        raise _CommandError(EXIT_USAGE, "; ".join(refused))
+    return bursts
+
+
+def _service(
+    config: Config, args: argparse.Namespace, console: Console, demo: Demo | None, bursts: Bursts
+) -> LocalService:
     """The local service on the embedded emulator or on ``--endpoint-url``, its outcomes shown on ``console``."""
     from gluetrigger.tooling.local.emulator import EmulatorProcess
     from gluetrigger.tooling.local.endpoint import Endpoint
     from gluetrigger.tooling.local.outcomes import OutcomeLog
-    from gluetrigger.tooling.local.service import LocalService
+    from gluetrigger.tooling.local.service import LocalService, ServiceOptions
 
     outcomes = OutcomeLog()
     outcomes.watch(console.outcome)
+    options = ServiceOptions(
+        log_stream=sys.stderr if args.verbose else None, observe=demo.observe if demo else None, bursts=bursts
+    )
     return LocalService(
         config,
         outcomes,
         emulator=Endpoint(args.endpoint_url) if args.endpoint_url else EmulatorProcess(args.port),
-        log_stream=sys.stderr if args.verbose else None,
-        observe=demo.observe if demo else None,
+        options=options,
     )
 
 

@@ -26,6 +26,7 @@ from gluetrigger.tooling.local.scheduler import next_fire
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config, Trigger
     from gluetrigger.core.templates import Template
+    from gluetrigger.tooling.local.bursts import Bursts
     from gluetrigger.tooling.local.outcomes import Outcome
 
 __all__ = ["READY", "Console", "aws_command", "program", "table"]
@@ -92,26 +93,25 @@ class Console:
             self.line(f"  {trigger.name.ljust(self._width)}  {self._try(trigger, config_path, endpoint)}")
         self.line(f"  {JOB_RUNS.ljust(self._width)}  {self._program} runs --endpoint-url {endpoint}")
 
+    def bursts(self, bursts: Bursts) -> None:
+        """What ``--run-seconds`` and ``--max-concurrent-runs`` change, when given."""
+        said = []
+        if bursts.run_seconds is not None:
+            said.append(f"job runs last at least {bursts.run_seconds:g} s")
+        if bursts.max_concurrent_runs is not None:
+            said.append(
+                f"placeholder jobs allow {bursts.max_concurrent_runs} run(s) at once "
+                "unless their triggers set max_concurrent_runs"
+            )
+        if said:
+            self.line(f"bursts: {'; '.join(said)}")
+
     def ready(self) -> None:
         self.line(f"{READY} watching {len(self._config.triggers)} triggers; Ctrl-C to stop")
 
     def outcome(self, outcome: Outcome) -> None:
         clock = outcome.at.astimezone().strftime("%H:%M:%S")
-        if outcome.kind == "started":
-            what = f"started    {outcome.subject} -> JobRunId {outcome.job_run_id}"
-        elif outcome.kind == "duplicate":
-            what = f"duplicate suppressed: {outcome.subject} (already started {outcome.job_run_id})"
-        elif outcome.kind == "ignored":
-            what = f"ignored: {outcome.reason}"
-        else:
-            reason = outcome.reason or ""
-            what = f"{outcome.kind}: {reason if outcome.subject in reason else f'{outcome.subject}: {reason}'}"
-            if outcome.dead_lettered:
-                what += " -> DLQ"
-            elif outcome.receive_count is not None:
-                # A permanent failure is dead-lettered at once (the next line says so); others come back.
-                what += f" [delivery {outcome.receive_count} of at most {MAX_RECEIVE_COUNT} before the DLQ]"
-        self.line(f"{clock}  {outcome.trigger.ljust(self._width)}  {what}")
+        self.line(f"{clock}  {outcome.trigger.ljust(self._width)}  {_what(outcome)}")
 
     def _try(self, trigger: Trigger, config_path: str, endpoint: str) -> str:
         aws = aws_command(endpoint)
@@ -131,6 +131,29 @@ class Console:
         if entry is None:
             return f"{aws} events put-events --entries '[{{...an event matching the pattern...}}]'"
         return f"{aws} events put-events --entries {shlex.quote(json.dumps([entry]))}"
+
+
+def _what(outcome: Outcome) -> str:
+    """What an outcome's line says after its time and trigger."""
+    if outcome.kind == "started":
+        return f"started    {outcome.subject} -> JobRunId {outcome.job_run_id}"
+    if outcome.kind == "batched":
+        return f"batched    {outcome.subject} -> {outcome.reason}"
+    if outcome.kind == "held back":
+        return f"held back  {outcome.subject}: {outcome.reason}"
+    if outcome.kind == "duplicate":
+        earlier = f"already started {outcome.job_run_id}" if outcome.job_run_id else outcome.reason
+        return f"duplicate suppressed: {outcome.subject} ({earlier})"
+    if outcome.kind == "ignored":
+        return f"ignored: {outcome.reason}"
+    reason = outcome.reason or ""
+    what = f"{outcome.kind}: {reason if outcome.subject in reason else f'{outcome.subject}: {reason}'}"
+    if outcome.dead_lettered:
+        return what + " -> DLQ"
+    if outcome.receive_count is not None:
+        # A permanent failure is dead-lettered at once (the next line says so); others come back.
+        what += f" [delivery {outcome.receive_count} of at most {MAX_RECEIVE_COUNT} before the DLQ]"
+    return what
 
 
 def _templates(trigger: Trigger) -> list[Template]:

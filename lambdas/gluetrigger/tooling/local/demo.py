@@ -5,16 +5,18 @@ a file lands and starts one run; a notification delivered twice (SQS delivers at
 starts nothing more; identical content uploaded again is a duplicate for a trigger keyed on the
 ETag, but a new run for one keyed on the write (the default key includes S3's sequencer); an
 object that passes the rule but not the key_pattern is ignored with the reason; objects outside
-prefix or suffix and a custom event the pattern does not match reach nothing; a schedule fires;
-a custom event starts a run with arguments taken from it.
+prefix or suffix and a custom event the pattern does not match reach nothing; a burst of files
+landing at once under a batch trigger becomes a few runs (full batches at once, the rest when
+its window ends), each with a manifest that lists its files; a schedule fires; a custom event
+starts a run with arguments taken from it.
 
 Each step waits for the outcomes it causes (or, when it goes wrong, until its events have been
 handled without them), so steps do not overlap and the console reads as a story. At the end
 every queue must have drained, the counts per trigger must equal :data:`EXPECTED` exactly, and
 GetJobRuns must show the expected number of new runs per job, including every JobRunId the
-handler reported. File contents carry a session stamp, so
-that rerunning against a long-lived emulator (``--endpoint-url``) does not meet the previous
-session's idempotency records.
+handler reported, and the burst's manifests must list each of its files exactly once. File
+contents and the burst's keys carry a session stamp, so that rerunning against a long-lived
+emulator (``--endpoint-url``) does not meet the previous session's idempotency records.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ REQUIRED: dict[str, type[Source]] = {
     "partner-drop": S3Source,
     "nightly-rollup": ScheduleSource,
     "orders-exported": EventSource,
+    "sales-burst": S3Source,
 }
 # Per trigger, how many events end each way; kinds not listed must not occur (errors included).
 EXPECTED: dict[str, dict[Kind, int]] = {
@@ -58,9 +61,14 @@ EXPECTED: dict[str, dict[Kind, int]] = {
     "partner-drop": {"started": 2, "duplicate": 1},
     "nightly-rollup": {"started": 1},
     "orders-exported": {"started": 1},
+    "sales-burst": {"started": 3, "batched": 50},
 }
 # New job runs per Glue job, as GetJobRuns shows them.
-EXPECTED_RUNS = {"sales-etl": 1, "partner-ingest": 2, "sales-rollup": 1, "orders-load": 1}
+EXPECTED_RUNS = {"sales-etl": 1, "partner-ingest": 2, "sales-rollup": 1, "orders-load": 1, "sales-burst-load": 3}
+# The burst: this many files land at once under the batch trigger; its job gets the manifest in this argument.
+BURST = "sales-burst"
+BURST_FILES = 50
+MANIFEST_ARGUMENT = "--manifest"
 # A step's outcomes normally arrive in well under a second. A step whose events have all been
 # handled for SETTLE_SECONDS without them is done (and wrong); STEP_TIMEOUT_SECONDS bounds the rest.
 STEP_TIMEOUT_SECONDS = 15.0
@@ -108,6 +116,8 @@ def _lacking(config: Config) -> list[str]:
             lacking.append(f"{name} (source type {kind.type})")
         elif not isinstance(found, kind):
             lacking.append(f"{name} with source type {kind.type} (it has {found.type})")
+        elif name == BURST and config.trigger(name).batch is None:
+            lacking.append(f"{name} with a batch block (it has none)")
     return lacking
 
 
@@ -137,6 +147,7 @@ class Demo:
         self._config = config
         self._received: dict[str, Mapping[str, Any]] = {}
         self._lock = threading.Lock()
+        self._burst: list[_Upload] = []  # the burst step's files
 
     def observe(self, trigger: str, message: Mapping[str, Any]) -> None:
         """Remember the first message each trigger's queue delivered."""
@@ -153,11 +164,34 @@ class Demo:
             step.act()
             _settle(service, target)
         problems = [] if _drained(service) else [f"messages were still queued after {DRAIN_TIMEOUT_SECONDS:.0f} s"]
-        return problems + _report(service, console, list_runs(glue), runs_before)
+        problems += _report(service, console, list_runs(glue), runs_before)
+        return problems + self._check_burst(service, console, list_runs(glue, self._config.trigger(BURST).job.name))
+
+    def _check_burst(self, service: LocalService, console: Console, runs: list[JobRun]) -> list[str]:
+        """Say how the burst's files became runs; whether their manifests list every file exactly once."""
+        reported = {o.job_run_id for o in service.outcomes.snapshot() if o.trigger == BURST and o.kind == "started"}
+        s3 = service.endpoint.client("s3")
+        sizes, listed = [], Counter[str]()
+        for run in runs:
+            if run.run_id in reported:
+                bucket, key = run.arguments.get(MANIFEST_ARGUMENT, "s3:///").removeprefix("s3://").split("/", 1)
+                manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                sizes.append(len(manifest["files"]))
+                listed.update(f"s3://{f['bucket']}/{f['key']}" for f in manifest["files"])
+        expected = Counter(str(upload) for upload in self._burst)
+        console.line()
+        console.line(
+            f"{BURST}: {sum(sizes)} files became {len(sizes)} runs ({' + '.join(map(str, sizes))} files), "
+            f"each given its manifest ({MANIFEST_ARGUMENT})"
+        )
+        if listed == expected:
+            return []
+        missing, twice = len(expected - listed), sum(1 for n in listed.values() if n > 1)
+        return [f"{BURST}: the manifests miss {missing} of the {len(expected)} files and list {twice} more than once"]
 
     def _steps(self, service: LocalService) -> list[_Step]:
         """The scenario: files land (twice, redelivered, filtered out), a schedule fires, events arrive."""
-        return [*self._upload_steps(service), *self._event_steps(service)]
+        return [*self._upload_steps(service), self._burst_step(service), *self._event_steps(service)]
 
     def _upload_steps(self, service: LocalService) -> list[_Step]:
         put = partial(_put, service.endpoint.client("s3"))
@@ -187,6 +221,25 @@ class Demo:
             ),
             _Step("upload two objects outside every prefix/suffix: nothing may happen", put(*outside), {}),
         ]
+
+    def _burst_step(self, service: LocalService) -> _Step:
+        """Files landing together under the batch trigger: a run per full batch, one for the rest at the window."""
+        source, batch = self._config.trigger(BURST).source, self._config.trigger(BURST).batch
+        if not isinstance(source, S3Source) or batch is None:
+            raise TypeError(BURST)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        self._burst = [
+            _Upload(source.bucket, f"{source.prefix}{stamp}/part-{n:02}{source.suffix}", f"{n}\n".encode())
+            for n in range(1, BURST_FILES + 1)
+        ]
+        says = (
+            f"upload {BURST_FILES} files at once under s3://{source.bucket}/{source.prefix} (sales-burst batches up "
+            f"to {batch.max_files} files, or what arrived within {batch.window_seconds} s of a batch's first file)"
+        )
+        runs = -(-BURST_FILES // batch.max_files)
+        return _Step(
+            says, _put(service.endpoint.client("s3"), *self._burst), {BURST: {"batched": BURST_FILES, "started": runs}}
+        )
 
     def _files(self) -> _Files:
         """This session's files.
@@ -306,9 +359,13 @@ def _drained(service: LocalService) -> bool:
 
 
 def _queued(service: LocalService) -> int:
-    """Messages in the trigger queues, waiting or being handled."""
+    """Messages in the trigger queues, waiting, delayed (held back, a batch window's flush) or being handled."""
     sqs = service.endpoint.client("sqs")
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
     return sum(
         int(value)
         for queue in service.routing.queues.values()
@@ -332,7 +389,13 @@ def _count_problems(counts: dict[str, Counter[Kind]]) -> list[str]:
 
 
 def _summary(counts: dict[str, Counter[Kind]]) -> str:
-    rows = [["TRIGGER", "RUNS STARTED", "DUPLICATES SUPPRESSED", "IGNORED", "REJECTED", "ERRORS", "AS EXPECTED"]]
+    headings = {
+        "started": "RUNS STARTED",
+        "batched": "FILES BATCHED",
+        "duplicate": "DUPLICATES SUPPRESSED",
+        "error": "ERRORS",
+    }
+    rows = [["TRIGGER", *(headings.get(kind, kind.upper()) for kind in KINDS), "AS EXPECTED"]]
     for trigger in _triggers(counts):
         actual = counts.get(trigger, Counter())
         expected = EXPECTED.get(trigger, {})

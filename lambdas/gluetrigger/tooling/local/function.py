@@ -4,11 +4,12 @@ The stack gives each trigger its own Lambda function, configured with ``gluetrig
 --trigger NAME``; local mode builds the same thing in-process: one
 :class:`gluetrigger.runtime.service.Service` per trigger, by the handler's own composition
 (:func:`gluetrigger.runtime.composition.build_service`), from the same environment a function
-reads (only the trigger's compiled config, the idempotency table, the shared dead-letter
-queue), invoked exactly as ``gluetrigger.handler.handler`` invokes its container's Service. So
-an event two triggers match reaches each trigger's function once, as deployed, a schedule's
-event is owned by the function it is delivered to, and what fails for good goes to the DLQ at
-once with the reason.
+reads (only the trigger's compiled config, the idempotency table, the shared dead-letter queue,
+the trigger's own queue, where messages waiting for Glue capacity are held back and batch
+windows' flushes are sent, and the manifests bucket), invoked exactly as
+``gluetrigger.handler.handler`` invokes its container's Service. So an event two triggers match
+reaches each trigger's function once, as deployed, a schedule's event is owned by the function
+it is delivered to, and what fails for good goes to the DLQ at once with the reason.
 
 The handler's boto3 clients follow ``AWS_ENDPOINT_URL``, which :func:`activate_handler_env`
 points at the emulator, along with switches that keep Powertools from printing EMF metrics and
@@ -39,9 +40,11 @@ from gluetrigger.tooling.local.provision import IDEMPOTENCY_TABLE, MAX_RECEIVE_C
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config
+    from gluetrigger.runtime.backpressure import HoldBackPolicy
     from gluetrigger.runtime.service import Service
     from gluetrigger.tooling.local.endpoint import Endpoint
     from gluetrigger.tooling.local.outcomes import OutcomeLog
+    from gluetrigger.tooling.local.provision import Routing
 
 __all__ = ["FUNCTION_TIMEOUT_SECONDS", "SERVICE_NAME", "LocalFunctions", "activate_handler_env"]
 
@@ -71,8 +74,14 @@ class LocalFunctions:
     """One handler Service per trigger; ``invoke(event, trigger)`` is a Lambda invocation."""
 
     def __init__(
-        self, config: Config, outcomes: OutcomeLog, dead_letter_queue_url: str, log_stream: TextIO | None = None
+        self,
+        config: Config,
+        outcomes: OutcomeLog,
+        routing: Routing,
+        log_stream: TextIO | None = None,
+        hold_back: HoldBackPolicy | None = None,
     ) -> None:
+        """``hold_back``: the delays of messages held back for Glue capacity (default: the deployed ones)."""
         from gluetrigger.runtime.composition import build_service
 
         self._services: dict[str, Service] = {
@@ -80,13 +89,16 @@ class LocalFunctions:
                 HandlerEnvironment(
                     idempotency_table=IDEMPOTENCY_TABLE,
                     config_json=json.dumps(compile_config(config, trigger.name)),
-                    dead_letter_queue_url=dead_letter_queue_url,
+                    dead_letter_queue_url=routing.dead_letter_queue.url,
                     metrics_namespace=METRICS_NAMESPACE,
                     service_name=SERVICE_NAME,
                     # As the stack sets it: on a message's last receive, the handler dead-letters it with why.
                     max_receive_count=MAX_RECEIVE_COUNT,
+                    queue_url=routing.queues[trigger.name].url,
+                    manifest_bucket=routing.manifest_bucket,
                 ),
                 observers=[OutcomeRecorder(trigger.name, outcomes)],
+                hold_back=hold_back,
             )
             for trigger in config.triggers
         }

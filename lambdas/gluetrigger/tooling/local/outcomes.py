@@ -3,9 +3,12 @@
 The handler returns only ``batchItemFailures`` for an SQS batch, but tells its observers every
 outcome as a value (:mod:`gluetrigger.runtime.outcomes`); each local function is given an
 :class:`OutcomeRecorder`, which turns those into :class:`Outcome` entries of the
-:class:`OutcomeLog`: a run started, found started by an earlier delivery, or not started; an
+:class:`OutcomeLog`: a run started (of a batch of files, for a batch trigger), found started by
+an earlier delivery, or not started; a file that joined its trigger's batch; a message held back
+to wait for Glue capacity (sent to its queue again, delayed: it comes back as a new message); an
 event ignored; a message rejected (unreadable, unmappable, or failed for good, at once to the
-DLQ when it is ``dead_lettered``); a message that raised. The log is also what the demo waits
+DLQ when it is ``dead_lettered``); a message that raised. A run refused for capacity is not an
+error: the message's held-back line says what became of it. The log is also what the demo waits
 on: it blocks until the expected outcomes have arrived, with a deadline, instead of sleeping.
 """
 
@@ -18,11 +21,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from gluetrigger.core.events import InboundEvent, normalize_message
+from gluetrigger.core.batching import read_flush
+from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.core.events import InboundEvent, decode_json, normalize_message
+from gluetrigger.runtime.backpressure import Waiting
 from gluetrigger.runtime.outcomes import (
+    BatchingFailed,
     DeadLettered,
     EventIgnored,
+    FileBatched,
+    HoldBackRefused,
     MessageFailed,
+    MessageHeldBack,
     RunDuplicate,
     RunFailed,
     RunStarted,
@@ -35,8 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "Kind", "Outcome", "OutcomeLog", "OutcomeRecorder", "describe_message"]
 
-Kind = Literal["started", "duplicate", "ignored", "rejected", "error"]
-KINDS: tuple[Kind, ...] = ("started", "duplicate", "ignored", "rejected", "error")
+Kind = Literal["started", "batched", "held back", "duplicate", "ignored", "rejected", "error"]
+KINDS: tuple[Kind, ...] = ("started", "batched", "held back", "duplicate", "ignored", "rejected", "error")
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,13 @@ def count(outcomes: list[Outcome]) -> dict[str, Counter[Kind]]:
 
 
 def describe_message(body: str, message_id: str) -> str:
-    """What an SQS message carries, as a person reads it (``s3://bucket/key``, ``event ...``)."""
+    """What an SQS message carries, as a person reads it (``s3://bucket/key``, ``event ...``, a batch's flush)."""
+    try:
+        flush = read_flush(decode_json(body))
+    except GlueTriggerError:
+        flush = None
+    if flush is not None:
+        return f"the window's flush of batch {flush.seq} of {flush.trigger}"
     items = normalize_message(body, message_id)
     described = [item.describe() for item in items if isinstance(item, InboundEvent)]
     return ", ".join(described) or f"message {message_id}"
@@ -128,8 +144,12 @@ class OutcomeRecorder:
 
     def _entries(self, outcome: handler.Outcome) -> list[Outcome]:
         match outcome:
+            case RunFailed(failure=failure) if failure.capacity:
+                return []  # the message is held back (or, past max_wait, dead-lettered): that is its line
             case RunStarted() | RunDuplicate() | RunFailed():
                 return [self._run(outcome)]
+            case FileBatched() | MessageHeldBack() | HoldBackRefused() | BatchingFailed():
+                return self._burst(outcome)
             case EventIgnored(delivery=delivery, skip=skip):
                 return [self._entry(delivery, self._trigger, "ignored", skip.reason)]
             case DeadLettered(delivery=delivery, trigger=trigger):
@@ -147,6 +167,25 @@ class OutcomeRecorder:
                 return [self._entry(delivery, self._trigger, "error", f"{type(error).__name__}: {error}")]
         return []
 
+    def _burst(self, outcome: FileBatched | MessageHeldBack | HoldBackRefused | BatchingFailed) -> list[Outcome]:
+        """A file batched (or found batched), a message held back for capacity, or what failed doing so."""
+        delivery = outcome.delivery
+        match outcome:
+            case FileBatched(duplicate=False, seq=seq, slot=slot):
+                return [self._entry(delivery, outcome.trigger, "batched", f"batch {seq}, file {slot}")]
+            case FileBatched(seq=seq) if Waiting.of(delivery).deferrals == 0:
+                return [self._entry(delivery, outcome.trigger, "duplicate", f"already in batch {seq}")]
+            case MessageHeldBack(delay_seconds=delay, deferrals=deferrals, codes=codes):
+                reason = f"waits for Glue capacity ({', '.join(codes)}): back in {delay} s, hold-back {deferrals}"
+                return [self._entry(delivery, self._trigger, "held back", reason)]
+            case HoldBackRefused(error=error):
+                return [self._entry(delivery, self._trigger, "error", f"could not be held back: {error}")]
+            case BatchingFailed():
+                return [
+                    self._entry(delivery, outcome.trigger, "error", outcome.reason.removeprefix(f"{outcome.trigger}: "))
+                ]
+        return []  # a held-back copy finding its file batched already: its batch's start is the line
+
     def _run(self, outcome: handler.RunOutcome) -> Outcome:
         delivery, run = outcome.delivery, outcome.run
         if isinstance(outcome, RunFailed):
@@ -155,10 +194,11 @@ class OutcomeRecorder:
             reason: str | None = f"{failure.code}: {failure.message} ({how})"
         else:
             reason = None
+        files = run.event.raw.get("file_count") if run.trigger.batch is not None else None
         return Outcome(
             run.trigger.name,
             outcome.outcome,
-            run.event.describe(),
+            run.event.describe() if files is None else f"{run.event.origin} ({files} files)",
             job_run_id=outcome.job_run_id,
             reason=reason,
             message_id=delivery.message_id,

@@ -7,6 +7,10 @@ back after the visibility timeout (and reach the DLQ after maxReceiveCount recei
 are deleted. A handler that raises, or returns a response naming unknown messages, fails the
 whole batch, as Lambda does. An optional observer sees each message as it is received (the demo
 uses it to deliver one a second time, as SQS's at-least-once delivery may).
+
+A message sent with ``DelaySeconds`` (one held back for Glue capacity, a batch window's flush)
+stays with SQS until it is due: the poller only receives, so it gets such a message when Lambda
+would, never sooner.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ redrive policy to a shared dead-letter queue (where the handler also sends what 
 with the reason, as deployed functions do). Schedule triggers get a queue too: the emulator
 never fires schedules, so local mode's scheduler (and ``gluetrigger local fire``) put their
 Scheduled Events there, which lets another process fire one and gives them the same retries.
-The Glue jobs are placeholders with the configured names, so StartJobRun finds them.
+The Glue jobs are placeholders with the configured names, so StartJobRun finds them, each with the
+MaxConcurrentRuns of :func:`gluetrigger.tooling.local.bursts.job_limits` when that says one. Batch
+triggers' manifests go to a bucket made here (the stack makes one too) unless the trigger names a
+``manifest_location``, whose bucket is made here if missing: a rehearsal has nowhere else to write.
 
 Every step tolerates what already exists, so provisioning an emulator twice is harmless.
 """
@@ -23,6 +26,7 @@ from gluetrigger.core.idempotency_record import key_schema, time_to_live
 from gluetrigger.core.model import EventSource, S3Source
 from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.core.routing import object_created_pattern
+from gluetrigger.tooling.local.bursts import job_limits
 
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config, Trigger
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEAD_LETTER_QUEUE",
     "IDEMPOTENCY_TABLE",
+    "MANIFEST_BUCKET",
     "MAX_RECEIVE_COUNT",
     "RESOURCE_PREFIX",
     "VISIBILITY_TIMEOUT_SECONDS",
@@ -49,6 +54,8 @@ DEAD_LETTER_QUEUE = f"{RESOURCE_PREFIX}-dlq"
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_TIMEOUT_SECONDS = 10
 PLACEHOLDER_SCRIPTS = f"s3://{RESOURCE_PREFIX}-local-placeholder"
+PLACEHOLDER_DESCRIPTION = "placeholder created by gluetrigger local"
+MANIFEST_BUCKET = f"{RESOURCE_PREFIX}-local-manifests"
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class Routing:
     account: str
     queues: dict[str, Queue]  # trigger name -> its queue
     dead_letter_queue: Queue
+    manifest_bucket: str | None = None  # where batch triggers without a manifest_location write
 
 
 def queue_name(trigger: str) -> str:
@@ -76,8 +84,11 @@ def event_bus_name(source: EventSource) -> str:
     return source.event_bus.rsplit("event-bus/", 1)[-1]
 
 
-def provision(config: Config, endpoint: Endpoint) -> Routing:
-    """Create the table, queues, buckets, rules and placeholder jobs ``config`` needs."""
+def provision(config: Config, endpoint: Endpoint, max_concurrent_runs: int | None = None) -> Routing:
+    """Create the table, queues, buckets, rules and placeholder jobs ``config`` needs.
+
+    ``max_concurrent_runs``: the MaxConcurrentRuns of jobs whose triggers set none (None: Glue's default).
+    """
     sqs, events = endpoint.client("sqs"), endpoint.client("events")
     account = endpoint.client("sts").get_caller_identity()["Account"]
     _table(endpoint.client("dynamodb"))
@@ -89,19 +100,31 @@ def provision(config: Config, endpoint: Endpoint) -> Routing:
         ),
     }
     queues = {t.name: _queue(sqs, queue_name(t.name), redrive) for t in config.triggers}
-    s3 = endpoint.client("s3")
-    for bucket in sorted({t.source.bucket for t in config.triggers if isinstance(t.source, S3Source)}):
-        _bucket(s3, bucket)
+    manifests = _buckets(endpoint.client("s3"), config)
     glue = endpoint.client("glue")
+    for job, limit in job_limits(config, max_concurrent_runs).items():
+        _job(glue, next(t for t in config.triggers if t.job.name == job), account, limit)
     for trigger in config.triggers:
-        _job(glue, trigger, account)
         if isinstance(trigger.source, S3Source):
             _rule(events, trigger.name, "default", object_created_pattern(trigger.source), queues[trigger.name])
         elif isinstance(trigger.source, EventSource):
             bus = event_bus_name(trigger.source)
             _event_bus(events, bus)
             _rule(events, trigger.name, bus, trigger.source.pattern, queues[trigger.name])
-    return Routing(account=account, queues=queues, dead_letter_queue=dead_letter)
+    return Routing(account=account, queues=queues, dead_letter_queue=dead_letter, manifest_bucket=manifests)
+
+
+def _buckets(s3: Any, config: Config) -> str | None:
+    """The S3 triggers' buckets (with notifications) and the manifests' ones; the manifests bucket, if needed."""
+    for bucket in sorted({t.source.bucket for t in config.triggers if isinstance(t.source, S3Source)}):
+        _bucket(s3, bucket)
+        _notify(s3, bucket)
+    batches = [t.batch for t in config.triggers if t.batch is not None]
+    needed = any(batch.manifest_bucket is None for batch in batches)
+    named = {batch.manifest_bucket for batch in batches if batch.manifest_bucket is not None}
+    for bucket in sorted(named | ({MANIFEST_BUCKET} if needed else set())):
+        _bucket(s3, bucket)
+    return MANIFEST_BUCKET if needed else None
 
 
 def _table(dynamodb: Any) -> None:
@@ -126,6 +149,10 @@ def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> Queue:
 def _bucket(s3: Any, bucket: str) -> None:
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=bucket)
+
+
+def _notify(s3: Any, bucket: str) -> None:
+    """Turn on the bucket's EventBridge notifications, keeping any other notification it has."""
     notifications = s3.get_bucket_notification_configuration(Bucket=bucket)
     notifications.pop("ResponseMetadata", None)
     if "EventBridgeConfiguration" not in notifications:
@@ -133,18 +160,30 @@ def _bucket(s3: Any, bucket: str) -> None:
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=notifications)
 
 
-def _job(glue: Any, trigger: Trigger, account: str) -> None:
+def _job(glue: Any, trigger: Trigger, account: str, max_concurrent_runs: int | None) -> None:
+    """The placeholder of ``trigger``'s job, allowing ``max_concurrent_runs`` runs at once (None: Glue's default).
+
+    A placeholder of an earlier session with another limit is made again (moto cannot update a
+    job); a job that is no placeholder is left as it is.
+    """
     name = trigger.job.name
     try:
-        glue.get_job(JobName=name)
-        return
+        job = glue.get_job(JobName=name)["Job"]
     except glue.exceptions.EntityNotFoundException:
-        pass
+        job = None
+    if job is not None:
+        if max_concurrent_runs is None or job.get("Description") != PLACEHOLDER_DESCRIPTION:
+            return
+        if (job.get("ExecutionProperty") or {}).get("MaxConcurrentRuns") == max_concurrent_runs:
+            return
+        glue.delete_job(JobName=name)
+    limit = {} if max_concurrent_runs is None else {"ExecutionProperty": {"MaxConcurrentRuns": max_concurrent_runs}}
     glue.create_job(
         Name=name,
-        Description="placeholder created by gluetrigger local",
+        Description=PLACEHOLDER_DESCRIPTION,
         Role=f"arn:aws:iam::{account}:role/{RESOURCE_PREFIX}-local-placeholder",
         Command={"Name": trigger.job.job_type or "glueetl", "ScriptLocation": f"{PLACEHOLDER_SCRIPTS}/{name}.py"},
+        **limit,
     )
 
 

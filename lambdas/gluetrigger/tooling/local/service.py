@@ -1,8 +1,9 @@
 """Everything ``gluetrigger local`` runs, started in dependency order and stopped in reverse.
 
 Start: the emulator (embedded, or the one at ``--endpoint-url``), this process's environment
-(pointed at it before the handler makes a client), provisioning, the handler's functions, a
-poller per trigger queue, the scheduler. Stop: signal the threads, join them (a poller finishes
+(pointed at it before the handler makes a client), provisioning, runs that last (``--run-seconds``,
+:mod:`gluetrigger.tooling.local.bursts`), the handler's functions, a poller per trigger queue,
+the scheduler. Stop: signal the threads, join them (a poller finishes
 its current long-poll and invocation, at most a few seconds), then shut the emulator down, so
 that nothing is left running and no thread talks to a server that is gone.
 """
@@ -12,9 +13,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from gluetrigger.tooling.local.bursts import Bursts, hold_back_policy, hold_runs
 from gluetrigger.tooling.local.emulator import EmulatorProcess
 from gluetrigger.tooling.local.endpoint import Endpoint
 from gluetrigger.tooling.local.function import LocalFunctions, activate_handler_env
@@ -26,11 +29,25 @@ from gluetrigger.tooling.local.scheduler import Scheduler, scheduled_event, send
 if TYPE_CHECKING:
     from gluetrigger.core.model import Config, Trigger
 
-__all__ = ["LocalService"]
+__all__ = ["LocalService", "ServiceOptions"]
 
 # A poller notices the stop signal within its long-poll (1 s) plus the invocation in progress;
 # all threads together get this long (they are daemons: a stuck one cannot keep the process up).
 JOIN_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """How the service runs beyond its config and emulator.
+
+    ``log_stream``: where the handler's JSON log lines go (None: nowhere); ``observe``: told of
+    each message a poller receives; ``bursts``: how long runs last and how many a placeholder
+    job allows at once.
+    """
+
+    log_stream: TextIO | None = None
+    observe: Callable[[str, Mapping[str, Any]], None] | None = None
+    bursts: Bursts = field(default_factory=Bursts)
 
 
 class LocalService:
@@ -42,15 +59,13 @@ class LocalService:
         outcomes: OutcomeLog,
         *,
         emulator: EmulatorProcess | Endpoint,
-        log_stream: TextIO | None = None,
-        observe: Callable[[str, Mapping[str, Any]], None] | None = None,
+        options: ServiceOptions | None = None,
     ) -> None:
         """``emulator``: the embedded emulator to start (and stop), or the endpoint of one already running."""
         self.config = config
         self.outcomes = outcomes
         self._emulator = emulator
-        self._log_stream = log_stream
-        self._observe = observe
+        self._options = options or ServiceOptions()
         self._halt = threading.Event()
         self._threads: list[threading.Thread] = []
         self._endpoint: Endpoint | None = None
@@ -82,10 +97,15 @@ class LocalService:
         emulator = self._emulator
         self._endpoint = emulator.start() if isinstance(emulator, EmulatorProcess) else emulator
         activate_handler_env(self._endpoint)
-        self._routing = provision(self.config, self._endpoint)
-        functions = LocalFunctions(self.config, self.outcomes, self._routing.dead_letter_queue.url, self._log_stream)
+        options, bursts = self._options, self._options.bursts
+        self._routing = provision(self.config, self._endpoint, bursts.max_concurrent_runs)
+        if bursts.run_seconds is not None:
+            hold_runs(self._endpoint, bursts.run_seconds)
+        functions = LocalFunctions(
+            self.config, self.outcomes, self._routing, options.log_stream, hold_back_policy(bursts)
+        )
         self._sqs = self._endpoint.client("sqs")
-        consumer = Consumer(functions.invoke, self._poll_failed, self._observe)
+        consumer = Consumer(functions.invoke, self._poll_failed, options.observe)
         threads: list[threading.Thread] = [
             QueuePoller(name, queue, self._endpoint, consumer, self._halt)
             for name, queue in self._routing.queues.items()
