@@ -109,6 +109,8 @@ chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 	HYPOTHESIS_PROFILE=chaos $(BIN)/pytest -q -n 2 -k fuzz tests/unit tests/integration
 	GLUETRIGGER_BURST_FILES=100 $(BIN)/pytest -q -n 0 -k burst_for tests/integration/test_backpressure.py
+	GLUETRIGGER_BATCH_FILES=2000 $(BIN)/pytest -q -n 0 -k burst tests/integration/test_batching.py
+	GLUETRIGGER_BURST_FILES=100 GLUETRIGGER_BATCH_FILES=2000 $(BIN)/pytest -q -n 0 -k "burst" tests/integration/test_local_mode.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

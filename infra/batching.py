@@ -18,12 +18,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from gluetrigger.core.idempotency_record import leading_key_pattern
-from gluetrigger.runtime.environment import MANIFEST_BUCKET_ENV, QUEUE_URL_ENV
+from gluetrigger.runtime.environment import MANIFEST_BUCKET_ENV
 from infra.nag import acknowledge
 
 if TYPE_CHECKING:
     from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_sqs as sqs
 
     from gluetrigger.core.model import Trigger
     from infra.trigger_function import TriggerFunction
@@ -72,13 +71,15 @@ class Manifests(Construct):
         logical_id = Stack.of(self).get_logical_id(cast("s3.CfnBucket", self.bucket.node.default_child))
         return f"<{logical_id}.Arn>"
 
-    def wire(self, function: TriggerFunction, queue: sqs.IQueue) -> None:
-        """Give a batch trigger's function its queue and manifest location, and only the grants it needs."""
+    def wire(self, function: TriggerFunction) -> None:
+        """Give a batch trigger's function its manifest location, and only the grants it needs.
+
+        Its queue's URL and sqs:SendMessage on it (where its window's flush goes) come with every
+        queued trigger's delivery (infra.queued_rule: held-back messages go there too).
+        """
         trigger, role = function.trigger, function.function.role
         if trigger.batch is None or role is None:
             return
-        function.function.add_environment(QUEUE_URL_ENV, queue.queue_url)
-        queue.grant(role, "sqs:SendMessage")  # its window's flush, to itself
         folder = f"{trigger.batch.manifest_prefix}{trigger.name}/*"
         objects = ""
         if trigger.batch.manifest_bucket is not None:

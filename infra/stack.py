@@ -75,5 +75,5 @@ class GlueTriggerStack(Stack):
             return
         delivery = QueuedRule(scope, "Delivery", source=source, function=function, deployment=self._deployment)
         self._alarms.watch_queue(function, delivery.queue)
-        self._manifests.wire(function, delivery.queue)
+        self._manifests.wire(function)
         CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)

@@ -97,7 +97,8 @@ def test_a_batch_function_knows_its_queue_and_the_manifests_bucket(stack: Synthe
     assert landing[QUEUE_URL_ENV] == stack.ref("landing", "Delivery", "Queue")
     assert landing[MANIFEST_BUCKET_ENV] == stack.ref("Manifests", "Bucket")
     assert MANIFEST_BUCKET_ENV not in environment(stack, "own-place")
-    assert QUEUE_URL_ENV not in environment(stack, "per-file")
+    # Every queued function knows its queue: held-back messages go back there too.
+    assert environment(stack, "per-file")[QUEUE_URL_ENV] == stack.ref("per-file", "Delivery", "Queue")
 
 
 def test_a_batch_function_writes_only_its_own_manifests_and_sends_only_to_its_own_queue(stack: Synthesized) -> None:

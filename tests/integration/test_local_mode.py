@@ -549,9 +549,10 @@ triggers:
     batch: {{max_files: 100, window_seconds: 3, manifest_location: "s3://lm-own-manifests/runs/"}}
     job: {{name: lm-windowed, arguments: {{--manifest: "${{manifest}}", --files: "${{file_count}}"}}}}
 """
-# 30 in `make test`; GLUETRIGGER_BURST_FILES=100 (and GLUETRIGGER_BATCH_FILES=2000) for the issue's figures.
-BURST_FILES = int(os.environ.get("GLUETRIGGER_BURST_FILES", "30"))
-BATCH_FILES = int(os.environ.get("GLUETRIGGER_BATCH_FILES", "300"))
+# 20 and 200 in `make test`; `make chaos` runs GLUETRIGGER_BURST_FILES=100 and GLUETRIGGER_BATCH_FILES=2000,
+# the issue's figures.
+BURST_FILES = int(os.environ.get("GLUETRIGGER_BURST_FILES", "20"))
+BATCH_FILES = int(os.environ.get("GLUETRIGGER_BATCH_FILES", "200"))
 RUN_SECONDS = 1
 
 
