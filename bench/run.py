@@ -1,9 +1,15 @@
-"""gluetrigger's figures: cold start, planning throughput, and runs per second against moto.
+"""gluetrigger's figures: cold start, planning throughput, runs per second against moto, and a burst of files.
 
 Run with ``make bench``. Each figure is the median of several runs, printed as a Markdown table
 (the README quotes it). Cold starts are measured in fresh interpreters, the way Lambda starts a
 container; the end-to-end figure drives the real handler over HTTP against moto's server, so it
 measures gluetrigger plus the emulator, not AWS.
+
+The burst (``BENCH_BURST_FILES`` files, 2,000 by default) is the scenario of the batching tests,
+driven by their own driver (tests/integration/burst.py): file events, 10% of them twice, shuffled,
+in a real SQS queue in moto, drained by four worker threads invoking the real handler, once with a
+batch trigger and once with a trigger that starts a run per file. Each takes minutes, so each is
+one run, not a median.
 """
 
 from __future__ import annotations
@@ -16,11 +22,22 @@ import sys
 import textwrap
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 9
+# `python bench/run.py` puts bench/ first on sys.path, not the root: the burst's driver is in tests/.
+sys.path.insert(0, str(ROOT))
+BURST_FILES = int(os.environ.get("BENCH_BURST_FILES", "2000"))
+BURST_WORKERS = 4
+# moto's time progression: a run advances a state (STARTING, RUNNING, SUCCEEDED) per read at least
+# this long after the last, so it holds one of the job's 10 slots (MaxConcurrentRuns) about twice
+# this long, and Glue refuses runs beyond them.
+RUN_STEP_SECONDS = 1
+# A held-back message waits this long at first (production's base is 5 s, for runs of minutes).
+HOLD_BACK_BASE_SECONDS = 1
 
 COLD_START = textwrap.dedent(
     """
@@ -134,6 +151,93 @@ def _s3_event(index: int) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class BurstFigures:
+    """One drain of the burst: what Glue saw, and how long it took."""
+
+    runs: int
+    start_calls: int
+    refused: int
+    seconds: float
+    dead_letters: int
+
+
+def burst() -> tuple[BurstFigures, BurstFigures]:
+    """The burst with batching on (100 files or 20 s per run), then off (a run per file), each in a fresh account."""
+    from gluetrigger.tooling.local.emulator import EmbeddedEmulator
+    from tests.integration.burst import RefusalCountingProxy
+    from tests.integration.conftest import REGION, Emulator
+
+    server = EmbeddedEmulator()
+    url = server.start().url
+    proxy = RefusalCountingProxy(url).start()
+    # The per-file trigger logs a warning for every run Glue refuses: thousands of lines around the table.
+    os.environ.update(
+        AWS_ENDPOINT_URL=proxy.url, AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, POWERTOOLS_LOG_LEVEL="ERROR"
+    )
+    try:
+        aws = Emulator(url, proxy)
+        batched = _drain_burst(aws, {"max_files": 100, "window_seconds": 20})
+        per_file = _drain_burst(aws, None)
+    finally:
+        proxy.stop()
+        server.stop()
+    return batched, per_file
+
+
+def _drain_burst(aws: Any, batch: dict[str, int] | None) -> BurstFigures:
+    from gluetrigger.runtime.backpressure import HoldBackPolicy
+    from tests.integration.burst import JOB, START, BurstQueue, burst_bodies, open_queue, s3_trigger
+
+    aws.fresh_account()
+    transition = {"progression": "time", "seconds": RUN_STEP_SECONDS}
+    aws.moto_api("state-manager/set-transition", {"model_name": "glue::job_run", "transition": transition})
+    queue = open_queue(BurstQueue, aws, s3_trigger(batch), HoldBackPolicy(base_seconds=HOLD_BACK_BASE_SECONDS))
+    queue.send(burst_bodies(BURST_FILES))
+    began = time.monotonic()
+    queue.drain(workers=BURST_WORKERS, limit_seconds=3600.0)
+    seconds = time.monotonic() - began
+    pages = aws.client("glue").get_paginator("get_job_runs").paginate(JobName=JOB)
+    runs = sum(len(page["JobRuns"]) for page in pages)
+    dead_letters = queue.pending(queue.dlq_url)
+    return BurstFigures(runs, aws.proxy.count(START), aws.proxy.refused(), seconds, dead_letters)
+
+
+BURST_ROWS = (
+    "Glue runs",
+    "files per run",
+    "StartJobRun calls",
+    "calls refused by Glue (ConcurrentRunsExceeded)",
+    "time to drain the queue",
+    "messages in the dead-letter queue",
+)
+
+
+def _burst_cells(figures: BurstFigures) -> list[str]:
+    """A column of the burst's table, in the order of BURST_ROWS."""
+    return [
+        f"{figures.runs:,}",
+        f"{BURST_FILES / max(figures.runs, 1):,.1f}",
+        f"{figures.start_calls:,}",
+        f"{figures.refused:,}",
+        f"{figures.seconds:,.0f} s",
+        f"{figures.dead_letters}",
+    ]
+
+
+def print_burst(batched: BurstFigures, per_file: BurstFigures) -> None:
+    """The burst's Markdown table: a column per trigger."""
+    print(f"| burst of {BURST_FILES:,} files (+10% twice), {BURST_WORKERS} workers, one run each | batching on | off |")
+    print("| --- | --- | --- |")
+    for name, on, off in zip(BURST_ROWS, _burst_cells(batched), _burst_cells(per_file), strict=True):
+        print(f"| {name} | {on} | {off} |")
+    print(
+        f"\nJob MaxConcurrentRuns 10; runs hold a slot about {2 * RUN_STEP_SECONDS} s (moto's time progression, "
+        f"{RUN_STEP_SECONDS} s a state); held-back messages wait from {HOLD_BACK_BASE_SECONDS} s "
+        "(production: 5 s); batches of 100 files or 20 s."
+    )
+
+
 def main() -> int:
     config = {
         "triggers": [
@@ -166,6 +270,8 @@ def main() -> int:
     print(f"| planning: normalize + match + render, S3 records | {plan_rate:,.0f} events/s |")
     print(f"| handler end to end on moto: new events (StartJobRun + DynamoDB) | {started_rate:,.0f} runs/s |")
     print(f"| handler end to end on moto: redelivered events (duplicates) | {duplicate_rate:,.0f} events/s |")
+    print()
+    print_burst(*burst())
     return 0
 
 

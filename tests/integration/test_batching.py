@@ -13,108 +13,29 @@ runs it with 2,000).
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-import random
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from gluetrigger.core.config import compile_config, parse_config
-from gluetrigger.runtime.composition import build_service
-from gluetrigger.runtime.environment import HandlerEnvironment
-from gluetrigger.runtime.lambda_context import LocalLambdaContext
-
-from .conftest import TABLE, Emulator
+from .burst import JOB, TRIGGER, BurstQueue, burst_bodies, file_event, open_queue, s3_trigger
+from .conftest import Emulator
 from .fault_proxy import Fault
-from .helpers import example, sqs_event_from
 
 pytestmark = pytest.mark.integration
 
-JOB = "it-sales-etl"
-BUCKET = "it-landing"
-MANIFESTS = "it-manifests"
-TRIGGER = "landing-batch"
 START = "AWSGlue.StartJobRun"
 LOOKUP = "AWSGlue.GetJobRuns"
 FILES = int(os.environ.get("GLUETRIGGER_BATCH_FILES", "300"))
-SEED = 20260314
 
 
-@dataclass
-class Rig:
+class Rig(BurstQueue):
     """The batch trigger's service, its queue (and dead-letter queue), and the emulator."""
 
     aws: Emulator
-    service: Any
-    queue_url: str
-    queue_arn: str
-    dlq_url: str
-    # The invocations' timeout: an in-progress start record holds until an invocation's deadline.
-    timeout_seconds: float = 60.0
-
-    def send(self, bodies: list[str]) -> None:
-        sqs = self.aws.client("sqs")
-        for start in range(0, len(bodies), 10):
-            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[start : start + 10])]
-            sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-
-    def invoke(self, messages: list[dict[str, Any]]) -> list[str]:
-        """The handler's answer to ``messages``: the ids it reports failed."""
-        response = self.service(
-            sqs_event_from(messages, self.queue_arn), LocalLambdaContext(timeout_seconds=self.timeout_seconds)
-        )
-        return [item["itemIdentifier"] for item in response["batchItemFailures"]]
-
-    def drain(self, workers: int, quiet_seconds: float = 3.0, limit_seconds: float = 600.0) -> None:
-        """Workers receive and invoke until the queue has stayed empty (nothing delayed or in flight) a while."""
-        stop = threading.Event()
-        errors: list[BaseException] = []
-        threads = [threading.Thread(target=self._work, args=(stop, errors)) for _ in range(workers)]
-        for thread in threads:
-            thread.start()
-        deadline, quiet_since = time.monotonic() + limit_seconds, None
-        while time.monotonic() < deadline and not errors:
-            time.sleep(0.5)
-            if self.pending(self.queue_url):
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > quiet_seconds:
-                break
-        stop.set()
-        for thread in threads:
-            thread.join()
-        assert not errors, errors
-        assert not self.pending(self.queue_url), "the queue did not drain in time"
-
-    def pending(self, url: str) -> int:
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        names.append("ApproximateNumberOfMessagesDelayed")
-        attributes = self.aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-        return sum(int(attributes.get(name, 0)) for name in names)
-
-    def _work(self, stop: threading.Event, errors: list[BaseException]) -> None:
-        sqs = self.aws.client("sqs")
-        try:
-            while not stop.is_set():
-                received = sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
-                ).get("Messages", [])
-                if not received:
-                    continue
-                failed = set(self.invoke(received))
-                done = [m for m in received if m["MessageId"] not in failed]
-                if done:
-                    entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
-                    sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
-        except BaseException as error:  # a worker's failure must fail the test, not vanish with the thread
-            errors.append(error)
 
     def manifests(self) -> dict[str, dict[str, Any]]:
         """Each run's manifest, by run id, read from the URI its --manifest argument names."""
@@ -127,44 +48,8 @@ class Rig:
         return found
 
 
-def file_event(n: int) -> str:
-    """The EventBridge "Object Created" event of file ``n``, as the trigger's queue receives it."""
-    event = copy.deepcopy(example("eventbridge-s3-object-created"))
-    event["id"] = f"00000000-0000-0000-0000-{n:012d}"
-    event["detail"]["bucket"]["name"] = BUCKET
-    event["detail"]["object"].update(key=f"batch/file-{n:05d}.csv", sequencer=f"{n:016X}")
-    return json.dumps(event)
-
-
 def rig(aws: Emulator, max_files: int, window_seconds: int) -> Rig:
-    config = {
-        "triggers": [
-            {
-                "name": TRIGGER,
-                "source": {"type": "s3", "bucket": BUCKET, "prefix": "batch/"},
-                "batch": {"max_files": max_files, "window_seconds": window_seconds},
-                "job": {
-                    "name": JOB,
-                    "arguments": {"--manifest": "${manifest}", "--files": "${file_count}", "--batch": "${batch_id}"},
-                },
-            }
-        ]
-    }
-    sqs = aws.client("sqs")
-    dlq_url = sqs.create_queue(QueueName="it-batch-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "10"})
-    attributes = {"VisibilityTimeout": "5", "RedrivePolicy": redrive}
-    queue_url = sqs.create_queue(QueueName="it-batch", Attributes=attributes)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("s3").create_bucket(Bucket=MANIFESTS, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    environment = HandlerEnvironment(
-        idempotency_table=TABLE,
-        config_json=json.dumps(compile_config(parse_config(config))),
-        queue_url=queue_url,
-        manifest_bucket=MANIFESTS,
-    )
-    return Rig(aws, build_service(environment), queue_url, queue_arn, dlq_url)
+    return open_queue(Rig, aws, s3_trigger({"max_files": max_files, "window_seconds": window_seconds}))
 
 
 @pytest.fixture
@@ -177,10 +62,7 @@ def listed(manifests: dict[str, dict[str, Any]]) -> Counter[str]:
 
 
 def test_a_burst_with_duplicates_in_random_order_lists_every_file_once(burst: Rig) -> None:
-    bodies = [file_event(n) for n in range(FILES)]
-    generator = random.Random(SEED)
-    bodies += generator.sample(bodies, FILES // 10)  # 10% delivered twice
-    generator.shuffle(bodies)
+    bodies = burst_bodies(FILES)
     burst.send(bodies)
     began = time.monotonic()
 
@@ -191,9 +73,6 @@ def test_a_burst_with_duplicates_in_random_order_lists_every_file_once(burst: Ri
     counts = listed(manifests)
     sizes = sorted(len(m["files"]) for m in manifests.values())
     print(f"\n{FILES} files, {len(bodies)} deliveries: {len(manifests)} runs of {sizes} files in {elapsed:.1f} s")
-    import collections
-
-    print(collections.Counter(r.target for r in burst.aws.proxy.records()))
     assert counts == Counter({f"batch/file-{n:05d}.csv": 1 for n in range(FILES)})
     assert FILES // 100 <= len(manifests) <= 2 * FILES // 100
     assert len({m["batch_id"] for m in manifests.values()}) == len(manifests)
