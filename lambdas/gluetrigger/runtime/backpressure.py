@@ -160,15 +160,18 @@ class TriggerQueue:
         codes = tuple(sorted({outcome.failure.code for outcome in failed}))
         return MessageHeldBack(delivery, delay, waiting.deferrals + 1, since, codes)
 
+    def send(self, body: str, delay_seconds: int, attributes: Mapping[str, Any] | None = None) -> None:
+        """Send ``body`` to the queue, delayed; held-back copies and batch triggers' flushes both go this way."""
+        extra = {"MessageAttributes": dict(attributes)} if attributes else {}
+        self._sqs().send_message(QueueUrl=self.url, MessageBody=body, DelaySeconds=delay_seconds, **extra)
+
     def _send(self, body: str, delay: int, deferrals: int, since: datetime) -> None:
         attributes = {
             DEFERRALS_ATTRIBUTE: {"DataType": "Number", "StringValue": str(deferrals)},
             WAITING_SINCE_ATTRIBUTE: {"DataType": "String", "StringValue": since.isoformat(timespec="seconds")},
         }
         try:
-            self._sqs().send_message(
-                QueueUrl=self.url, MessageBody=body, DelaySeconds=delay, MessageAttributes=attributes
-            )
+            self.send(body, delay, attributes)
         except (BotoCoreError, ClientError) as error:
             raise HoldBackError(f"{type(error).__name__}: {error}") from error
 

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
     from gluetrigger.core.batching import BatchFile, BatchFlush, Head
     from gluetrigger.core.model import Batch, Trigger
+    from gluetrigger.runtime.backpressure import TriggerQueue
     from gluetrigger.runtime.batch_store import Started
     from gluetrigger.runtime.delivery import Delivery
     from gluetrigger.runtime.lambda_context import LambdaContextLike
@@ -74,13 +75,12 @@ class Batched:
 
 @dataclass(frozen=True)
 class BatchingAccess:
-    """The AWS side of batching: the idempotency table, S3 for manifests, SQS for flushes."""
+    """The AWS side of batching: the idempotency table, S3 for manifests, the trigger's queue for flushes."""
 
     table: str
     dynamodb: Any
     s3: Callable[[], Any]
-    sqs: Callable[[], Any]
-    queue_url: str
+    queue: TriggerQueue
     manifest_bucket: str | None
 
 
@@ -218,11 +218,7 @@ class Batcher:
         return self._start(step, seq) if head.seq >= seq else None
 
     def _send_flush(self, step: _Step, seq: int, delay_seconds: int) -> None:
-        self._access.sqs().send_message(
-            QueueUrl=self._access.queue_url,
-            MessageBody=flush_body(step.trigger.name, seq),
-            DelaySeconds=delay_seconds,
-        )
+        self._access.queue.send(flush_body(step.trigger.name, seq), delay_seconds)
         step.store.mark_flush_sent(seq)
 
     # -- a closed batch ------------------------------------------------------------------------

@@ -71,22 +71,23 @@ def build_service(
         triggers,
         CapacityGate(glue, RunLookup(glue)),
     )
+    # The function's own queue: held-back messages and batch flushes are sent to it.
+    queue = _trigger_queue(environment.queue_url, hold_back)
     stages = Stages(
         planning=Planning(InboundValidator(), Planner(config, only)),
         starting=starting,
         settling=Settler(
-            _dead_letter_queue(environment.dead_letter_queue_url),
-            only,
-            environment.max_receive_count,
-            _trigger_queue(environment.queue_url, hold_back),
+            _dead_letter_queue(environment.dead_letter_queue_url), only, environment.max_receive_count, queue
         ),
-        batching=_batcher(environment, starting, triggers),
+        batching=_batcher(environment, starting, triggers, queue),
     )
     told: list[OutcomeObserver] = [LogObserver(logger), Telemetry(publisher), *observers]
     return Service(stages, told, logger, _tracer(environment))
 
 
-def _batcher(environment: HandlerEnvironment, starting: RunStarter, triggers: list[Trigger]) -> Batcher | None:
+def _batcher(
+    environment: HandlerEnvironment, starting: RunStarter, triggers: list[Trigger], queue: TriggerQueue | None
+) -> Batcher | None:
     """The batch triggers' batcher; None (and nothing of it imported) when no trigger batches."""
     batching = [trigger for trigger in triggers if trigger.batch is not None]
     if not batching:
@@ -94,7 +95,7 @@ def _batcher(environment: HandlerEnvironment, starting: RunStarter, triggers: li
     from gluetrigger.runtime.batching import Batcher, BatchingAccess
 
     problems = []
-    if environment.queue_url is None:
+    if queue is None:
         problems.append(f"{QUEUE_URL_ENV} is required: batch triggers send their window's flush to their queue")
     if environment.manifest_bucket is None:
         problems += [
@@ -102,14 +103,13 @@ def _batcher(environment: HandlerEnvironment, starting: RunStarter, triggers: li
             for trigger in batching
             if trigger.batch is not None and trigger.batch.manifest_bucket is None
         ]
-    if problems or environment.queue_url is None:
+    if problems or queue is None:
         raise HandlerEnvironmentError("\n".join(problems))
     access = BatchingAccess(
         environment.idempotency_table,
         aws.client("dynamodb"),
         functools.partial(aws.client, "s3"),
-        functools.partial(aws.client, "sqs"),
-        environment.queue_url,
+        queue,
         environment.manifest_bucket,
     )
     return Batcher(access, starting, batching)
