@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
-__all__ = ["explain_mismatch", "matches", "validate_pattern"]
+__all__ = ["FlatEvent", "explain_mismatch", "flatten", "matches", "validate_pattern"]
 
 _OR: Final = "$or"
 _IGNORE_CASE: Final = "equals-ignore-case"
@@ -117,18 +117,19 @@ def validate_pattern(pattern: object) -> list[tuple[str, str]]:
 
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """True when the (already validated) pattern matches the event (a JSON-decoded EventBridge event dict)."""
-    return _holds(_terms(pattern, ""), _flatten(event))
+    return _holds(_terms(pattern, ""), flatten(event))
 
 
-def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> tuple[str, str] | None:
+def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any] | FlatEvent) -> tuple[str, str] | None:
     """Why the (already validated) pattern does not match the event: (field path, one-line reason).
 
     None exactly when :func:`matches` is True. Otherwise the explanation names the first field, in
     the pattern's order, that cannot match together with the fields before it, e.g.
     ``("detail.rows", "0 is not > 0")``; a ``$or`` none of whose branches can shows as
-    ``("detail.$or", ...)``. Values are quoted cut to a few dozen characters.
+    ``("detail.$or", ...)``. Values are quoted cut to a few dozen characters. ``event`` may be
+    given already flattened (:func:`flatten`), when it is explained against several patterns.
     """
-    flat = _flatten(event)
+    flat = event if isinstance(event, FlatEvent) else flatten(event)
     terms = _terms(pattern, "")
     # Explaining only what the matcher refuses keeps "None exactly when matches" by construction.
     for count, term in enumerate(terms, start=1):
@@ -385,7 +386,7 @@ _Membership = Mapping[int, int]  # array id -> element index
 
 
 @dataclass(frozen=True)
-class _FlatEvent:
+class FlatEvent:
     """The event as event-ruler sees it: leaves by dotted path, and every path's JSON type."""
 
     leaves: dict[str, list[tuple[object, _Membership]]]
@@ -405,12 +406,12 @@ def _terms(pattern: Mapping[str, Any], prefix: str) -> list[_Term]:
     return terms
 
 
-def _holds(terms: Sequence[_Term], flat: _FlatEvent) -> bool:
+def _holds(terms: Sequence[_Term], flat: FlatEvent) -> bool:
     """Whether some choice of ``$or`` branches gives fields that all match together."""
     return _search([t for t in terms if isinstance(t, _Field)], [t for t in terms if isinstance(t, _Or)], flat)
 
 
-def _search(fields: list[_Field], ors: Sequence[_Or], flat: _FlatEvent) -> bool:
+def _search(fields: list[_Field], ors: Sequence[_Or], flat: FlatEvent) -> bool:
     if not ors:
         return _satisfiable(fields, flat)
     # Fields that need a value only get harder to match as fields join them, so a failing set
@@ -426,14 +427,15 @@ def _search(fields: list[_Field], ors: Sequence[_Or], flat: _FlatEvent) -> bool:
     return False
 
 
-def _flatten(event: Mapping[str, Any]) -> _FlatEvent:
-    flat = _FlatEvent({}, {})
+def flatten(event: Mapping[str, Any]) -> FlatEvent:
+    """``event`` as matching reads it: flatten once, then match it against every pattern."""
+    flat = FlatEvent({}, {})
     _walk_object(event, "", {}, flat, itertools.count())
     return flat
 
 
 def _walk_object(
-    node: Mapping[Any, Any], prefix: str, membership: _Membership, flat: _FlatEvent, ids: Iterator[int]
+    node: Mapping[Any, Any], prefix: str, membership: _Membership, flat: FlatEvent, ids: Iterator[int]
 ) -> None:
     for key, value in node.items():
         path = f"{prefix}.{key}" if prefix else str(key)
@@ -441,7 +443,7 @@ def _walk_object(
         _walk_value(value, path, membership, flat, ids)
 
 
-def _walk_value(value: object, path: str, membership: _Membership, flat: _FlatEvent, ids: Iterator[int]) -> None:
+def _walk_value(value: object, path: str, membership: _Membership, flat: FlatEvent, ids: Iterator[int]) -> None:
     if isinstance(value, Mapping):
         _walk_object(value, path, membership, flat, ids)
     elif isinstance(value, list):
@@ -455,19 +457,19 @@ def _walk_value(value: object, path: str, membership: _Membership, flat: _FlatEv
         flat.leaves.setdefault(path, []).append((value, membership))
 
 
-def _satisfiable(fields: Sequence[_Field], flat: _FlatEvent) -> bool:
+def _satisfiable(fields: Sequence[_Field], flat: FlatEvent) -> bool:
     # Sorted paths: event-ruler walks a rule's fields in this order, which decides what an
     # exists:false inside an array of objects sees (only fields consistent with those before it).
     return _assign(sorted(fields, key=lambda field: field.path), 0, {}, flat)
 
 
-def _assign(fields: Sequence[_Field], index: int, membership: _Membership, flat: _FlatEvent) -> bool:
+def _assign(fields: Sequence[_Field], index: int, membership: _Membership, flat: FlatEvent) -> bool:
     if index == len(fields):
         return True
     return any(_assign(fields, index + 1, chosen, flat) for chosen in _options(fields[index], membership, flat))
 
 
-def _options(field: _Field, membership: _Membership, flat: _FlatEvent) -> Iterator[_Membership]:
+def _options(field: _Field, membership: _Membership, flat: FlatEvent) -> Iterator[_Membership]:
     """Each distinct way ``field`` can match alongside the elements already chosen."""
     leaves = [(value, where) for value, where in flat.leaves.get(field.path, ()) if _consistent(where, membership)]
     if not leaves and _absence_allowed(field):
@@ -583,7 +585,7 @@ _VALUE_TESTS: Final[Mapping[str, Callable[[Any, object], bool]]] = {
 # --- explaining a mismatch ---------------------------------------------------------------------
 
 
-def _term_reason(term: _Term, flat: _FlatEvent) -> str:
+def _term_reason(term: _Term, flat: FlatEvent) -> str:
     if isinstance(term, _Or):
         return f"none of its {len(term.branches)} branches matches"
     if _satisfiable([term], flat):
@@ -591,7 +593,7 @@ def _term_reason(term: _Term, flat: _FlatEvent) -> str:
     return _field_reason(term, flat)
 
 
-def _field_reason(field: _Field, flat: _FlatEvent) -> str:
+def _field_reason(field: _Field, flat: FlatEvent) -> str:
     if field.path not in flat.shapes:
         return "is missing"
     leaves = [value for value, _ in flat.leaves.get(field.path, ())]

@@ -177,13 +177,14 @@ class Planner:
 
     def _event_matches(self, event: InboundEvent, misses: list[str]) -> list[_Match]:
         """Event triggers whose pattern matches; the others add to ``misses`` the first field that failed."""
-        if event.envelope is None:
+        if event.envelope is None or not self._events:
             return []
-        from gluetrigger.core.patterns import explain_mismatch
+        from gluetrigger.core.patterns import explain_mismatch, flatten
 
         matched: list[_Match] = []
+        flat = flatten(event.envelope)  # once per event, not once per trigger
         for trigger, source in self._events:
-            why_not = explain_mismatch(source.pattern, event.envelope)
+            why_not = explain_mismatch(source.pattern, flat)
             if why_not is None:
                 matched.append((trigger, {}))
             else:
