@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     from gluetrigger.tooling.local.commands import register_local_commands
 
     register_local_commands(sub)
+    from gluetrigger.tooling.operations import register_operations_commands
+
+    register_operations_commands(sub)
     return parser
 
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from gluetrigger.tooling.local.endpoint import Endpoint
     from gluetrigger.tooling.local.service import LocalService
 
-__all__ = ["register_local_commands"]
+__all__ = ["CommandError", "endpoint_for", "guarded", "reaching", "register_local_commands"]
 
 DEFAULT_CONFIG = "triggers.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -399,3 +399,7 @@ def _reaching(url: str) -> Iterator[None]:
         raise _CommandError(EXIT_FAILED, f"{url}: {error.get('Code')}: {error.get('Message')}") from None
     except BotoCoreError as exc:
         raise _CommandError(EXIT_FAILED, f"{url}: {exc}") from None
+
+
+# Shared with the operators' commands (gluetrigger.tooling.operations): one way to fail, find an emulator, reach it.
+CommandError, guarded, endpoint_for, reaching = _CommandError, _guarded, _endpoint, _reaching

@@ -46,7 +46,14 @@ if TYPE_CHECKING:
     from gluetrigger.tooling.local.outcomes import OutcomeLog
     from gluetrigger.tooling.local.provision import Routing
 
-__all__ = ["FUNCTION_TIMEOUT_SECONDS", "SERVICE_NAME", "LocalFunctions", "activate_handler_env"]
+__all__ = [
+    "FUNCTION_TIMEOUT_SECONDS",
+    "HANDLER_ENV",
+    "SERVICE_NAME",
+    "LocalFunctions",
+    "activate_handler_env",
+    "capture_handler_log",
+]
 
 SERVICE_NAME = "gluetrigger"
 METRICS_NAMESPACE = "GlueTrigger/local"
@@ -102,7 +109,7 @@ class LocalFunctions:
             )
             for trigger in config.triggers
         }
-        _capture_handler_log(log_stream)
+        capture_handler_log(log_stream)
 
     def invoke(self, event: dict[str, Any], trigger: str) -> Any:
         """Invoke ``trigger``'s function with ``event`` and a fresh Lambda context."""
@@ -114,7 +121,7 @@ class LocalFunctions:
         return self._services[trigger](event, context)
 
 
-def _capture_handler_log(log_stream: TextIO | None) -> None:
+def capture_handler_log(log_stream: TextIO | None) -> None:
     """Send the handler's JSON lines to ``log_stream`` (or nowhere) instead of stdout.
 
     Powertools Logger keeps its formatter (and the keys it appends) on the logger's first
