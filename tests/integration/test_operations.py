@@ -8,6 +8,9 @@ queue; the backfill then starts them. What counts is what GetJobRuns shows, and 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +21,7 @@ import pytest
 
 from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.tooling.local.provision import DEAD_LETTER_QUEUE, RESOURCE_PREFIX
-from tests.integration.test_local_mode import LocalProcess, serving
+from tests.integration.test_local_mode import REPO, LocalProcess, serving
 
 pytestmark = pytest.mark.integration
 
@@ -230,3 +233,36 @@ def test_a_dead_letter_of_no_known_trigger_stays_and_is_named(local: LocalProces
         for message in sqs.receive_message(QueueUrl=dlq_url(local), MaxNumberOfMessages=10).get("Messages", []):
             if message["MessageId"] == sent:
                 sqs.delete_message(QueueUrl=dlq_url(local), ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_runs_lists_a_triggers_runs_by_its_run_key_and_the_configs_jobs_with_aws(
+    local: LocalProcess, config_path: Path
+) -> None:
+    key = "in/2026-04-01/listed.csv"
+    put(local, key)
+    code, _, err = gluetrigger(local, config_path, "backfill", "--trigger", "landed")
+    assert code == 0, err
+    local.client("glue").start_job_run(JobName="op-landed", Arguments={"--path": "started by hand"})
+
+    code, out, err = gluetrigger(local, config_path, "runs", "--trigger", "landed", "--json")
+    assert code == 0, err
+    paths = [run["arguments"]["--path"] for run in json.loads(out)]
+    assert f"s3://{BUCKET}/{key}" in paths
+    assert "started by hand" not in paths  # it carries no run key: no trigger started it
+
+    # --aws: the shell's AWS settings, here pointed at the emulator as an AWS CLI user could.
+    shell = {**os.environ, "AWS_ENDPOINT_URL": local.endpoint.url, "AWS_DEFAULT_REGION": local.endpoint.region}
+    shell |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gluetrigger", "runs", "--aws", "--json", "--config", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+        env=shell,
+    )
+    assert done.returncode == 0, done.stderr
+    jobs = {run["job"] for run in json.loads(done.stdout)}
+    assert "op-landed" in jobs
+    assert jobs <= {"op-landed", "op-content", "op-grouped", "op-fragile"}

@@ -230,3 +230,11 @@ def test_the_reasons_table_counts_messages_per_trigger_and_reason() -> None:
         ["landed", "2", "a"],
         ["landed", "1", "b"],
     ]
+
+
+def test_runs_takes_one_place_and_a_known_trigger(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "runs", "--aws", "--endpoint-url", "http://127.0.0.1:1", "--config", EXAMPLE_CONFIG)
+    assert (code, err) == (2, "gluetrigger: --aws and --endpoint-url name two places; give one\n")
+    code, _, err = run(capsys, "runs", "--trigger", "sales-burts", "--config", EXAMPLE_CONFIG)
+    assert code == 2
+    assert "(did you mean 'sales-burst'?)" in err

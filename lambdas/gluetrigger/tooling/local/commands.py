@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.tooling.local.endpoint import MAX_PORT, EndpointError
@@ -88,10 +88,13 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     _endpoint_option(fire, default=argparse.SUPPRESS)
     fire.set_defaults(command=_guarded(_fire))
 
-    runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
-    runs.add_argument("--job", metavar="NAME", help="only this job's runs")
+    runs = sub.add_parser("runs", help="list the Glue job runs on an emulator or AWS (state, arguments, started)")
+    which = runs.add_mutually_exclusive_group()
+    which.add_argument("--job", metavar="NAME", help="only this job's runs")
+    which.add_argument("--trigger", metavar="NAME", help="only the runs this trigger started (its job, its run key)")
     _config_option(runs, help_text="ask the `gluetrigger local` serving this config (default: ./triggers.yaml)")
     _endpoint_option(runs)
+    runs.add_argument("--aws", action="store_true", help="list the config's jobs' runs on AWS (your shell's account)")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(command=_guarded(_runs))
 
@@ -338,17 +341,15 @@ def _fire(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from gluetrigger.tooling.local.console import table
-    from gluetrigger.tooling.local.endpoint import activate
     from gluetrigger.tooling.local.runs import format_runs, list_runs
 
-    endpoint = _endpoint(args.endpoint_url, args.config)
-    activate(endpoint)
-    with _reaching(endpoint.url):
-        glue = endpoint.client("glue")
+    job, among, carrying = _runs_wanted(args)
+    where, glue = _glue(args)
+    with _reaching(where):
         try:
-            runs = list_runs(glue, args.job)
+            runs = list_runs(glue, job, among=among, carrying=carrying)
         except glue.exceptions.EntityNotFoundException:
-            raise _CommandError(EXIT_FAILED, f"{endpoint.url} has no Glue job named {args.job!r}") from None
+            raise _CommandError(EXIT_FAILED, f"{where} has no Glue job named {job!r}") from None
     if args.json:
         json.dump([run.to_json() for run in runs], sys.stdout, indent=2)
         print()
@@ -357,6 +358,41 @@ def _runs(args: argparse.Namespace) -> int:
     else:
         print("no job runs")
     return EXIT_OK
+
+
+def _runs_wanted(args: argparse.Namespace) -> tuple[str | None, list[str] | None, str | None]:
+    """The job (or jobs) to list, and the run-key argument runs must carry.
+
+    --job's; --trigger's job, and only the runs that carry its run-key argument; else with --aws the config's jobs.
+    """
+    if args.aws and args.endpoint_url:
+        raise _CommandError(EXIT_USAGE, "--aws and --endpoint-url name two places; give one")
+    if args.trigger is None:
+        among = sorted({t.job.name for t in _load(args.config).triggers}) if args.aws and not args.job else None
+        return args.job, among, None
+    from gluetrigger.tooling.operations import unknown_trigger
+
+    config = _load(args.config)
+    if (unknown := unknown_trigger(config, args.trigger, args.config)) is not None:
+        raise _CommandError(EXIT_USAGE, unknown)
+    trigger = config.trigger(args.trigger)
+    if trigger.job.run_key_argument is None:
+        raise _CommandError(EXIT_USAGE, f"{trigger.name} sets run_key_argument: false; its runs carry no run key")
+    return trigger.job.name, None, trigger.job.run_key_argument
+
+
+def _glue(args: argparse.Namespace) -> tuple[str, Any]:
+    """Where the runs are (for messages) and a Glue client there: AWS with --aws, else the emulator."""
+    from gluetrigger.tooling.local.endpoint import activate
+
+    if args.aws:
+        import boto3
+
+        session = boto3.session.Session()
+        return f"AWS ({session.region_name or 'no region'})", session.client("glue")
+    endpoint = _endpoint(args.endpoint_url, args.config)
+    activate(endpoint)
+    return endpoint.url, endpoint.client("glue")
 
 
 def _endpoint(url: str | None, config_path: str) -> Endpoint:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["JobRun", "format_runs", "list_runs"]
 
@@ -31,26 +34,43 @@ class JobRun:
         }
 
 
-def list_runs(glue: Any, job: str | None = None) -> list[JobRun]:
-    """Every run of ``job`` (or of every job), oldest first; EntityNotFoundException for an unknown job."""
+def list_runs(
+    glue: Any, job: str | None = None, *, among: Sequence[str] | None = None, carrying: str | None = None
+) -> list[JobRun]:
+    """Every run of ``job`` (or of the jobs ``among``, or of every job), oldest first.
+
+    ``carrying``: only the runs with that argument (a trigger's run-key argument: the runs gluetrigger
+    started). EntityNotFoundException for an unknown ``job``; a job of ``among`` that does not exist has no runs.
+    """
     if job is not None:
         glue.get_job(JobName=job)
         names = [job]
+    elif among is not None:
+        names = list(among)
     else:
         names = [j["Name"] for page in glue.get_paginator("get_jobs").paginate() for j in page["Jobs"]]
-    runs = [
-        JobRun(
-            job=name,
-            run_id=run["Id"],
-            state=run.get("JobRunState", "?"),
-            started=run.get("StartedOn"),
-            arguments=dict(run.get("Arguments", {})),
-        )
-        for name in names
-        for page in glue.get_paginator("get_job_runs").paginate(JobName=name)
-        for run in page["JobRuns"]
-    ]
-    return sorted(runs, key=lambda r: (r.started.timestamp() if r.started else 0.0, r.job))
+    runs = [run for name in names for run in _runs(glue, name, absent_ok=job is None)]
+    chosen = [run for run in runs if carrying is None or carrying in run.arguments]
+    return sorted(chosen, key=lambda r: (r.started.timestamp() if r.started else 0.0, r.job))
+
+
+def _runs(glue: Any, name: str, *, absent_ok: bool) -> list[JobRun]:
+    try:
+        return [
+            JobRun(
+                job=name,
+                run_id=run["Id"],
+                state=run.get("JobRunState", "?"),
+                started=run.get("StartedOn"),
+                arguments=dict(run.get("Arguments", {})),
+            )
+            for page in glue.get_paginator("get_job_runs").paginate(JobName=name)
+            for run in page["JobRuns"]
+        ]
+    except glue.exceptions.EntityNotFoundException:
+        if absent_ok:
+            return []  # a configured job not created yet, or deleted between listing and reading
+        raise
 
 
 def format_runs(runs: list[JobRun]) -> list[list[str]]:
