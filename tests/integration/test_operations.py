@@ -266,3 +266,65 @@ def test_runs_lists_a_triggers_runs_by_its_run_key_and_the_configs_jobs_with_aws
     jobs = {run["job"] for run in json.loads(done.stdout)}
     assert "op-landed" in jobs
     assert jobs <= {"op-landed", "op-content", "op-grouped", "op-fragile"}
+
+
+def test_an_on_failure_envelope_is_redriven_by_invoking_its_function_with_the_event(
+    local: LocalProcess, config_path: Path
+) -> None:
+    import io
+    import urllib.request
+    import zipfile
+
+    # moto runs functions in Docker unless told to answer every invocation itself; so answered, any
+    # invocation succeeds: this checks the call redrive makes and that the message leaves the DLQ.
+    settings = json.dumps({"lambda": {"use_docker": False}}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{local.endpoint.url}/moto-api/config", data=settings), timeout=10)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = local.client("iam").create_role(RoleName="op-function", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    function = local.client("lambda").create_function(
+        FunctionName="op-nightly",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+    scheduled = {
+        "id": "s-1",
+        "source": "aws.scheduler",
+        "detail-type": "Scheduled Event",
+        "time": "2026-03-14T02:00:00Z",
+        "detail": "{}",
+    }
+    envelope = {
+        "version": "1.0",
+        "requestContext": {
+            "requestId": "q-1",
+            "functionArn": f"{function}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": scheduled,
+        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "RetryableEventError", "errorMessage": "nightly: ThrottlingException"},
+    }
+    sent = local.client("sqs").send_message(QueueUrl=dlq_url(local), MessageBody=json.dumps(envelope))["MessageId"]
+
+    code_, out, err = gluetrigger(local, config_path, "dlq", "list", "--json")
+    assert code_ == 0, err
+    (entry,) = [m for m in json.loads(out) if m["id"] == sent]
+    assert entry["reason"] == "RetriesExhausted after 3 invocations: RetryableEventError: nightly: ThrottlingException"
+    code_, out, err = gluetrigger(local, config_path, "dlq", "redrive", "--message-id", sent)
+    assert code_ == 0, err
+    assert "redriven 1 of 1 messages" in out
+    code_, out, err = gluetrigger(local, config_path, "dlq", "list", "--json")
+    assert sent not in {m["id"] for m in json.loads(out)}

@@ -37,6 +37,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gluetrigger.core.errors import GlueTriggerError
@@ -62,10 +63,21 @@ if TYPE_CHECKING:
     from gluetrigger.runtime.service import Service
     from gluetrigger.tooling.place import Place
 
-__all__ = ["Backfill", "Summary", "Window", "object_created_event", "parse_moment"]
+__all__ = [
+    "Backfill",
+    "BackfillError",
+    "LastInvocation",
+    "Progress",
+    "Summary",
+    "Window",
+    "object_created_event",
+    "parse_moment",
+]
 
 # Backfilled events' ids: one per object version (bucket, key, ETag), the same on every backfill.
 _EVENT_ID_NAMESPACE = uuid.UUID("6c1e5a43-2f0e-4f0b-9d43-0b8f6b1d7a51")
+# Each object gets as long as a deployed function's invocation (the stack's default timeout).
+BACKFILL_TIMEOUT_SECONDS = 60.0
 EXAMPLE_MOMENTS = "e.g. 2026-03-14, 2026-03-14T10:00:00Z or 2026-03-14T11:00:00+01:00"
 
 
@@ -197,8 +209,12 @@ class Backfill:
                 if self.window.holds(listed["LastModified"]):
                     yield object_created_event(source.bucket, listed, region)
 
+    @cached_property
+    def planner(self) -> Planner:
+        return Planner(self.config, self.trigger.name)
+
     def plan(self, event: dict[str, Any]) -> Plan:
-        return Planner(self.config, self.trigger.name).plan(normalize(event))
+        return self.planner.plan(normalize(event))
 
     def dry_run(self, out: TextIO) -> Summary:
         """What a backfill would do, one line per matched object; nothing is started or read but the listing."""
@@ -292,10 +308,6 @@ def _invoke(service: Service, event: dict[str, Any], outcomes: LastInvocation) -
     except EventError as error:
         return str(error)
     return outcomes.outcomes
-
-
-# Each object gets as long as a deployed function's invocation (the stack's default timeout).
-BACKFILL_TIMEOUT_SECONDS = 60.0
 
 
 def _count(summary: Summary, event: dict[str, Any], result: tuple[Outcome, ...] | str) -> None:
