@@ -87,7 +87,10 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     _config_option(fire, default=argparse.SUPPRESS)
     _endpoint_option(fire, default=argparse.SUPPRESS)
     fire.set_defaults(command=_guarded(_fire))
+    _register_runs(sub)
 
+
+def _register_runs(sub: Subparsers[argparse.ArgumentParser]) -> None:
     runs = sub.add_parser("runs", help="list the Glue job runs on an emulator or AWS (state, arguments, started)")
     which = runs.add_mutually_exclusive_group()
     which.add_argument("--job", metavar="NAME", help="only this job's runs")
