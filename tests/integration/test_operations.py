@@ -213,6 +213,11 @@ def test_a_dead_letter_is_listed_shown_and_after_the_fix_redriven_into_a_run(
     assert "redriven 1 of 1 messages" in out
     wait_until(lambda: len(runs_with(local, "op-fragile", "--key", key)) == 1, "the redriven event started its run")
     assert listed() == []
+    code, out, err = gluetrigger(local, config_path, "dlq", "list", "--trigger", "fragile")
+    assert (code, out) == (0, "no messages in the DLQ for fragile\n"), err
+    code, out, err = gluetrigger(local, config_path, "dlq", "redrive", "--trigger", "fragile")
+    assert code == 0, err
+    assert out.startswith("redriven 0 of 0 messages;")
 
 
 def test_a_dead_letter_of_no_known_trigger_stays_and_is_named(local: LocalProcess, config_path: Path) -> None:
