@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from gluetrigger.core.naming import schedule_resource_name
-from gluetrigger.tooling.local.provision import DEAD_LETTER_QUEUE, RESOURCE_PREFIX
+from gluetrigger.tooling.local.provision import DEAD_LETTER_QUEUE, IDEMPOTENCY_TABLE, RESOURCE_PREFIX
 from tests.integration.test_local_mode import REPO, LocalProcess, serving
 
 pytestmark = pytest.mark.integration
@@ -109,6 +109,9 @@ def test_backfill_twice_starts_each_matching_object_once(local: LocalProcess, co
     code, again, err = gluetrigger(local, config_path, "backfill", "--trigger", "landed")
     assert code == 0, err
     assert "0 started, 2 already started, 0 batched, 0 failed" in again
+    code, out, err = gluetrigger(local, config_path, "backfill", "--trigger", "landed", "--dry-run")
+    assert code == 0, err
+    assert f"already started s3://{BUCKET}/{matching[0]} (run key " in out
 
     for key, day in zip(matching, ["2026-01-01", "2026-01-02"], strict=True):
         (run,) = runs_with(local, "op-landed", "--path", f"s3://{BUCKET}/{key}")
@@ -240,6 +243,56 @@ def test_a_dead_letter_of_no_known_trigger_stays_and_is_named(local: LocalProces
                 sqs.delete_message(QueueUrl=dlq_url(local), ReceiptHandle=message["ReceiptHandle"])
 
 
+def on_aws(local: LocalProcess, config_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """``gluetrigger ARGS --aws`` with the shell's AWS settings (and ``env``), pointed at the emulator as
+    an AWS CLI user could: --aws reads nothing of local mode."""
+    shell = {**os.environ, "AWS_ENDPOINT_URL": local.endpoint.url, "AWS_DEFAULT_REGION": local.endpoint.region}
+    shell |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **env}
+    for name in ("GLUETRIGGER_IDEMPOTENCY_TABLE", "GLUETRIGGER_DEAD_LETTER_QUEUE_URL"):
+        if name not in env:
+            shell.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "gluetrigger", *args, "--aws", "--config", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+        env=shell,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_with_aws_the_names_come_from_the_options_or_the_handlers_variables(
+    local: LocalProcess, config_path: Path
+) -> None:
+    since = (datetime.now(UTC) - timedelta(seconds=2)).isoformat()
+    key = "in/2026-05-01/on-aws.csv"
+    put(local, key)
+    backfill = ("backfill", "--trigger", "landed", "--since", since)
+
+    code, _, err = on_aws(local, config_path, *backfill)
+    assert code == 2
+    assert "--idempotency-table is required against AWS (or set $GLUETRIGGER_IDEMPOTENCY_TABLE)" in err
+    code, out, err = on_aws(local, config_path, *backfill, "--idempotency-table", IDEMPOTENCY_TABLE)
+    assert code == 0, err
+    assert "1 matched: 1 started, 0 already started" in out
+    code, out, err = on_aws(local, config_path, *backfill, GLUETRIGGER_IDEMPOTENCY_TABLE=IDEMPOTENCY_TABLE)
+    assert code == 0, err
+    assert "1 matched: 0 started, 1 already started" in out
+    assert len(runs_with(local, "op-landed", "--path", f"s3://{BUCKET}/{key}")) == 1
+
+    code, _, err = on_aws(local, config_path, "dlq", "list")
+    assert code == 2
+    assert "--dlq-url is required against AWS" in err
+    code, out, err = on_aws(
+        local, config_path, "dlq", "list", "--json", GLUETRIGGER_DEAD_LETTER_QUEUE_URL=dlq_url(local)
+    )
+    assert code == 0, err
+    assert isinstance(json.loads(out), list)
+
+
 def test_runs_lists_a_triggers_runs_by_its_run_key_and_the_configs_jobs_with_aws(
     local: LocalProcess, config_path: Path
 ) -> None:
@@ -255,20 +308,9 @@ def test_runs_lists_a_triggers_runs_by_its_run_key_and_the_configs_jobs_with_aws
     assert f"s3://{BUCKET}/{key}" in paths
     assert "started by hand" not in paths  # it carries no run key: no trigger started it
 
-    # --aws: the shell's AWS settings, here pointed at the emulator as an AWS CLI user could.
-    shell = {**os.environ, "AWS_ENDPOINT_URL": local.endpoint.url, "AWS_DEFAULT_REGION": local.endpoint.region}
-    shell |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    done = subprocess.run(
-        [sys.executable, "-m", "gluetrigger", "runs", "--aws", "--json", "--config", str(config_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=REPO,
-        env=shell,
-    )
-    assert done.returncode == 0, done.stderr
-    jobs = {run["job"] for run in json.loads(done.stdout)}
+    code, out, err = on_aws(local, config_path, "runs", "--json")
+    assert code == 0, err
+    jobs = {run["job"] for run in json.loads(out)}
     assert "op-landed" in jobs
     assert jobs <= {"op-landed", "op-content", "op-grouped", "op-fragile"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from gluetrigger.core.config import parse_config
 from gluetrigger.core.events import normalize
 from gluetrigger.core.planner import Planner
-from gluetrigger.tooling.backfill import BackfillError, Summary, Window, object_created_event, parse_moment
+from gluetrigger.tooling.backfill import BackfillError, Progress, Summary, Window, object_created_event, parse_moment
 from gluetrigger.tooling.cli import main
 from gluetrigger.tooling.dlq import NO_REASON, letter_of, reasons_table
 from gluetrigger.tooling.local.function import HANDLER_ENV
@@ -171,7 +172,7 @@ def test_the_summary_line_counts_each_outcome() -> None:
         "backfill t: 5 listed, 3 matched: 1 started, 1 already started, 0 batched, 1 failed"
     )
     assert Summary(listed=2, matched=1, batched=1).line("t", dry_run=True) == (
-        "dry run t: 2 listed, 1 matched: 0 would start, 1 would join a batch, 0 would be rejected"
+        "dry run t: 2 listed, 1 matched: 0 would start, 0 already started, 1 would join a batch, 0 would be rejected"
     )
 
 
@@ -238,3 +239,24 @@ def test_runs_takes_one_place_and_a_known_trigger(capsys: pytest.CaptureFixture[
     code, _, err = run(capsys, "runs", "--trigger", "sales-burts", "--config", EXAMPLE_CONFIG)
     assert code == 2
     assert "(did you mean 'sales-burst'?)" in err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_drawn_in_place_on_a_terminal_only() -> None:
+    terminal, piped = Terminal(), io.StringIO()
+    for stream in (terminal, piped):
+        progress = Progress(stream, "t")
+        progress.show(Summary(listed=1))
+        progress.show(Summary(listed=2, matched=1, started=1, runs=1))
+        progress.clear()
+    assert piped.getvalue() == ""
+    drawn = terminal.getvalue().split("\r")
+    assert drawn[1:] == [
+        "backfill t: 1 listed, 0 matched: 0 started, 0 already started, 0 batched, 0 failed",
+        "backfill t: 2 listed, 1 matched: 1 started, 0 already started, 0 batched, 0 failed",
+        "\x1b[2K",
+    ]

@@ -147,7 +147,7 @@ class Summary:
         if dry_run:
             return (
                 f"dry run {trigger}: {self.listed} listed, {self.matched} matched: {self.started} would start, "
-                f"{self.batched} would join a batch, {self.failed} would be rejected"
+                f"{self.already} already started, {self.batched} would join a batch, {self.failed} would be rejected"
             )
         batches = f", {self.runs} runs started" if self.batched or self.runs != self.started else ""
         return (
@@ -217,20 +217,29 @@ class Backfill:
         return self.planner.plan(normalize(event))
 
     def dry_run(self, out: TextIO) -> Summary:
-        """What a backfill would do, one line per matched object; nothing is started or read but the listing."""
+        """What a backfill would do, one line per matched object; only the listing and the job's runs are read.
+
+        An object whose run key is in the job's history is "already started"; the idempotency table is
+        not read, so a run started but not in the history (a batch, a run whose record is newer) shows as to start.
+        """
         summary = Summary()
+        started = self._started_run_keys()
         for event in self.events():
             summary.listed += 1
             plan = self.plan(event)
             where = _describe(event)
+            summary.matched += bool(plan.runs or plan.batched or plan.rejected)
             for run in plan.runs:
-                print(f"would start {where} (run key {run.run_key or '-'})", file=out)
+                known = run.run_key in started
+                summary.already += known
+                summary.started += not known
+                print(
+                    f"{'already started' if known else 'would start'} {where} (run key {run.run_key or '-'})", file=out
+                )
             for _ in plan.batched:
                 print(f"would join a batch: {where}", file=out)
             for rejection in plan.rejected:
                 print(f"would be rejected: {where}: {printable(rejection.reason)}", file=out)
-            summary.matched += bool(plan.runs or plan.batched or plan.rejected)
-            summary.started += len(plan.runs)
             summary.batched += len(plan.batched)
             summary.failed += len(plan.rejected)
         return summary
