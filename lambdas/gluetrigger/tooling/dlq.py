@@ -232,7 +232,12 @@ class Redrive:
             except (BotoCoreError, ClientError) as error:
                 self.left.append((letter, f"{type(error).__name__}: {error}"))
                 continue
-            self.reader.sqs.delete_message(QueueUrl=self.reader.url, ReceiptHandle=letter.receipt)
+            try:
+                self.reader.sqs.delete_message(QueueUrl=self.reader.url, ReceiptHandle=letter.receipt)
+            except (BotoCoreError, ClientError) as error:
+                # Sent but still here: redriving it again sends a duplicate, which the run's idempotency absorbs.
+                self.left.append((letter, f"sent back, but not deleted from the DLQ: {type(error).__name__}: {error}"))
+                continue
             self.done.append(letter)
         self.reader.release(letter for letter, _ in self.left)
 
