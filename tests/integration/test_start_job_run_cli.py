@@ -60,7 +60,13 @@ OPTION_SETS: dict[str, list[str]] = {
     "query list table": ["--query", "[JobRunId, JobRunId]", "--output", "table"],
     "query nothing": ["--query", "Missing"],
 }
-CLI_INPUT = {"JobName": JOB, "Timeout": 30, "Arguments": {"--from-input": "1"}, "WorkerType": "G.2X", "NumberOfWorkers": 3}
+CLI_INPUT = {
+    "JobName": JOB,
+    "Timeout": 30,
+    "Arguments": {"--from-input": "1"},
+    "WorkerType": "G.2X",
+    "NumberOfWorkers": 3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +126,7 @@ def test_a_service_error_reads_as_the_aws_clis_and_exits_254(aws_cli: str, aws: 
 
 
 def test_a_value_the_rules_refuse_exits_252_and_sends_nothing(aws: Emulator) -> None:
-    result = run(
-        [*GLUETRIGGER, "start-job-run"], aws, "--job-name", JOB, "--timeout", "20000", "--worker-type", "G.1X"
-    )
+    result = run([*GLUETRIGGER, "start-job-run"], aws, "--job-name", JOB, "--timeout", "20000", "--worker-type", "G.1X")
 
     assert result.returncode == 252
     assert "--timeout: must be an integer number of minutes, 1..10080 (7 days)" in result.stderr

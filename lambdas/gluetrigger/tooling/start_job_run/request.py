@@ -51,7 +51,6 @@ def build_request(args: argparse.Namespace, *, check_run_key: bool) -> CheckedRe
     request = command_line_members(args)
     for name, value in read_cli_input(args).items():
         request.setdefault(name, value)
-    _validate_shape(request)
     return _checked(request, check_run_key=check_run_key)
 
 
@@ -133,17 +132,18 @@ def _typed(shape: Any, value: Any) -> Any:
     return _scalar(shape.type_name, value)
 
 
-def _validate_shape(request: Mapping[str, Any]) -> None:
+def _shape_problems(request: Mapping[str, Any]) -> list[str]:
     """botocore's validation of the request, the one the AWS CLI's client runs before sending."""
     from botocore.validate import ParamValidator
 
     report = ParamValidator().validate(dict(request), input_shape())
-    if report.has_errors():
-        raise UsageError(f"Parameter validation failed:\n{report.generate_report()}")
+    if not report.has_errors():
+        return []
+    return ["Parameter validation failed:", *report.generate_report().splitlines()]
 
 
 def _checked(request: dict[str, Any], *, check_run_key: bool) -> CheckedRequest:
-    """The request, when no rule of triggers.yaml refuses it; UsageError with one line per problem."""
+    """The request, when neither botocore nor a rule of triggers.yaml refuses it; UsageError, one line per problem."""
     from gluetrigger.core.validation import check_job
 
     job: dict[str, Any] = {_RUN_KEY_FIELD: DEFAULT_RUN_KEY_ARGUMENT}
@@ -151,7 +151,7 @@ def _checked(request: dict[str, Any], *, check_run_key: bool) -> CheckedRequest:
         if row.member in request:
             job[row.name] = _field_value(row.encode, request[row.member])
     arguments = {name: Template(value, (value,)) for name, value in request.get("Arguments", {}).items()}
-    errors: list[str] = []
+    errors = _shape_problems(request)
     warnings: list[str] = []
     for field, message, is_warning in check_job(job, arguments):
         if field == _RUN_KEY_FIELD and not check_run_key:

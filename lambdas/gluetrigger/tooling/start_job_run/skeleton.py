@@ -22,7 +22,8 @@ def input_skeleton(kind: str) -> str:
     """The request skeleton as text: ``input`` as JSON, ``yaml-input`` as YAML."""
     from botocore.utils import ArgumentGenerator
 
-    skeleton = ArgumentGenerator().generate_skeleton(input_shape())
+    # Plain dicts (botocore builds OrderedDicts, which YAML's safe dumper refuses); the order stays.
+    skeleton = json.loads(json.dumps(ArgumentGenerator().generate_skeleton(input_shape())))
     if kind == "yaml-input":
         import yaml
 
