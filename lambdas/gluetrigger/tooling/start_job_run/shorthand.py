@@ -176,22 +176,24 @@ class _Parser:
         return pairs
 
     def _first_value(self) -> str:
-        quoted = self._quoted()
-        if quoted is not None:
-            return quoted
-        match = _FIRST_VALUE.match(self._text, self._index)
-        if match is None:
-            return ""
-        self._index = match.end()
-        return self._resolved(match.group().replace("\\,", ",").rstrip())
+        """A value after ``=``: may hold ``=``; nothing at all is the empty string."""
+        value = self._unquoted_or_quoted(_FIRST_VALUE)
+        return "" if value is None else value
 
     def _later_value(self) -> str:
+        """A further list value after a comma: no ``=`` (a ``key=`` there starts the next pair)."""
+        value = self._unquoted_or_quoted(_SECOND_VALUE)
+        if value is None:
+            raise ShorthandError(self._text, self._index, "Expected: '<second>', received: '<none>'")
+        return value
+
+    def _unquoted_or_quoted(self, pattern: re.Pattern[str]) -> str | None:
         quoted = self._quoted()
         if quoted is not None:
             return quoted
-        match = _SECOND_VALUE.match(self._text, self._index)
+        match = pattern.match(self._text, self._index)
         if match is None:
-            raise ShorthandError(self._text, self._index, "Expected: '<second>', received: '<none>'")
+            return None
         self._index = match.end()
         return self._resolved(match.group().replace("\\,", ",").rstrip())
 
