@@ -59,6 +59,17 @@ OPTION_SETS: dict[str, list[str]] = {
     "query object table": ["--query", "{id: JobRunId}", "--output", "table"],
     "query list table": ["--query", "[JobRunId, JobRunId]", "--output", "table"],
     "query nothing": ["--query", "Missing"],
+    "nested query table": ["--query", "{a: {b: JobRunId, c: [JobRunId]}, d: `x`}", "--output", "table"],
+    "nested query text": ["--query", "{a: {b: JobRunId, c: [JobRunId]}, d: `x`}", "--output", "text"],
+    "objects query table": ["--query", "[{a: JobRunId}, {a: `1`, b: `2`}]", "--output", "table"],
+    "objects query text": ["--query", "[{a: JobRunId}, {a: `1`, b: `2`}]", "--output", "text"],
+    "narrow table": ["--query", "{a: `1`, b: `2`}", "--output", "table"],
+    "coloured table": ["--output", "table", "--color", "on"],
+    "coloured nested table": ["--output", "table", "--color", "on", "--query", "{a: {b: JobRunId}}"],
+    "arguments from a file": ["--arguments", "file://{arguments}"],
+    "retry of a run": ["--job-run-id", "jr_previous", "--allocated-capacity", "3"],
+    "global options": ["--region", "eu-west-1", "--no-paginate", "--no-verify-ssl", "--cli-read-timeout", "30"],
+    "debug": ["--debug", "--cli-connect-timeout", "0"],
 }
 CLI_INPUT = {
     "JobName": JOB,
@@ -98,12 +109,17 @@ def sent(emulator: Emulator) -> list[tuple[str, Any]]:
     return [(record.target, record.json()) for record in emulator.proxy.records()]
 
 
+def sent_bytes(emulator: Emulator) -> list[tuple[str, bytes]]:
+    """Every request recorded since the last reset, its body byte for byte (members in the order sent)."""
+    return [(record.target, record.body) for record in emulator.proxy.records()]
+
+
 def both(aws_cli: str, emulator: Emulator, *options: str) -> list[tuple[subprocess.CompletedProcess[str], Any]]:
-    """The AWS CLI's and gluetrigger's result for the same options, each with the requests it sent."""
+    """The AWS CLI's and gluetrigger's result for the same options, each with the requests it sent, as bytes."""
     results = []
     for command in ([aws_cli, "glue", "start-job-run"], [*GLUETRIGGER, "start-job-run"]):
         emulator.proxy.reset()
-        results.append((run(command, emulator, *options), sent(emulator)))
+        results.append((run(command, emulator, *options), sent_bytes(emulator)))
     return results
 
 
@@ -140,7 +156,11 @@ def test_the_same_options_send_the_same_request_and_print_the_same(
 ) -> None:
     cli_input = tmp_path / "input.json"
     cli_input.write_text(json.dumps(CLI_INPUT))
-    options = [option.replace("{input}", str(cli_input)) for option in OPTION_SETS[name]]
+    arguments = tmp_path / "arguments.json"
+    arguments.write_text('{"--from-file": "1", "--note": "a b"}')
+    options = [
+        option.replace("{input}", str(cli_input)).replace("{arguments}", str(arguments)) for option in OPTION_SETS[name]
+    ]
 
     (theirs, their_requests), (ours, our_requests) = both(aws_cli, aws, "--job-name", JOB, *options)
 

@@ -16,7 +16,7 @@ import yaml
 
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT, run_key
 from gluetrigger.tooling.cli import main as gluetrigger
-from gluetrigger.tooling.start_job_run.exits import ServiceError, UsageError
+from gluetrigger.tooling.start_job_run.exits import CommandFailedError, ServiceError, UsageError
 from gluetrigger.tooling.start_job_run.output import render
 from gluetrigger.tooling.start_job_run.shorthand import ShorthandError, load_value, parse_shorthand
 
@@ -266,3 +266,14 @@ def test_the_response_prints_as_the_aws_cli_prints_it(output: str, query: str | 
 def test_a_wide_table_turns_vertical_as_the_aws_clis_does() -> None:
     table = render(dict(RESPONSE), "table", jmespath.compile("{a: JobRunId, b: JobRunId}"))
     assert table.splitlines()[3:5] == [f"|  a|  {RUN_ID}   |", f"|  b|  {RUN_ID}   |"]
+
+
+def test_a_table_of_rows_of_different_widths_fails_as_the_aws_clis_does() -> None:
+    with pytest.raises(CommandFailedError, match="Row should have 1 elements, instead it has 2") as caught:
+        render(dict(RESPONSE), "table", jmespath.compile("[[JobRunId], [JobRunId, JobRunId]]"))
+    assert caught.value.exit_code == 255
+
+
+def test_nested_members_print_on_lines_of_their_own_in_text() -> None:
+    query = jmespath.compile("{a: {b: JobRunId, c: [JobRunId]}, d: `x`}")
+    assert render(dict(RESPONSE), "text", query) == f"x\nA\t{RUN_ID}\nC\t{RUN_ID}\n"

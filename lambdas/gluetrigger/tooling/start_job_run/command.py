@@ -72,9 +72,9 @@ def _run(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton == "output":
         from gluetrigger.tooling.start_job_run.skeleton import output_skeleton
 
-        sys.stdout.write(render(output_skeleton(), output, query))
+        sys.stdout.write(render(output_skeleton(), output, query, args.color))
         return EXIT_OK
-    sys.stdout.write(render(_send(args, clients, request), output, query))
+    sys.stdout.write(render(_send(args, clients, request), output, query, args.color))
     return EXIT_OK
 
 

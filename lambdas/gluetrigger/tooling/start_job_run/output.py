@@ -1,10 +1,9 @@
 """The response as the AWS CLI prints it: ``--output json|text|table|yaml|yaml-stream`` after ``--query``.
 
 json: 4-space indent, non-ASCII as written, one newline (``{"JobRunId": "jr_..."}`` exactly as the
-reference's example). text: tab-separated scalars, one line per object, ``None`` for null (the
-AWS CLI's ``text`` module). table: the AWS CLI's boxed table titled with the operation, for
-what a StartJobRun response or a query over it can be (an object of scalars, a list of scalars,
-a scalar, which the AWS CLI renders as its title alone, or nothing). yaml: a YAML document;
+reference's example). text: the AWS CLI's ``text`` module (tab-separated scalars, one line per
+object, nested members on lines of their own led by their key in capitals, ``None`` for null).
+table: :mod:`gluetrigger.tooling.start_job_run.table`. yaml: a YAML document;
 yaml-stream: the response as one item of a YAML list, as the AWS CLI v2 streams pages.
 The query runs first, with jmespath (botocore's own dependency).
 """
@@ -37,11 +36,15 @@ def compile_query(expression: str | None) -> Any:
         raise UsageError(f"Bad value for --query {expression}: {exc}") from None
 
 
-def render(response: dict[str, Any], output: str, query: Any = None) -> str:
-    """What the AWS CLI prints on stdout for ``response`` (ResponseMetadata already dropped)."""
+def render(response: dict[str, Any], output: str, query: Any = None, colour: str = "auto") -> str:
+    """What the AWS CLI prints on stdout for ``response``, ResponseMetadata dropped; ``colour`` as ``--color``."""
     data: Any = {k: v for k, v in response.items() if k != "ResponseMetadata"}
     if query is not None:
         data = query.search(data)
+    if output == "table":
+        from gluetrigger.tooling.start_job_run.table import render_table
+
+        return render_table(TITLE, data, colour)
     return _FORMATS[output](data)
 
 
@@ -52,37 +55,52 @@ def _json(data: Any) -> str:
 
 def _text(data: Any) -> str:
     lines: list[str] = []
-    _text_lines(data, lines)
-    return "".join(f"{line}\n" for line in lines)
+    _text_item(lines, data, None, None)
+    return "".join(lines)
 
 
-def _text_lines(data: Any, lines: list[str]) -> None:
-    """The AWS CLI's text format: scalars of one object or list on one tab-separated line."""
-    if isinstance(data, dict):
-        scalars = [data[k] for k in sorted(data) if not isinstance(data[k], dict | list)]
-        if scalars:
-            lines.append("\t".join(_text_scalar(v) for v in scalars))
-        for key in sorted(data):
-            if isinstance(data[key], dict | list):
-                _text_lines(data[key], lines)
-    elif isinstance(data, list):
-        if all(not isinstance(item, dict | list) for item in data):
-            lines.append("\t".join(_text_scalar(v) for v in data))
-        else:
-            for item in data:
-                _text_lines(item, lines)
+def _text_item(lines: list[str], item: Any, identifier: str | None, scalar_keys: list[str] | None) -> None:
+    """The AWS CLI's text format (awscli ``text.py``): one line of tab-separated scalars per object."""
+    if isinstance(item, dict):
+        _text_dict(lines, item, identifier, scalar_keys)
+    elif isinstance(item, list):
+        _text_list(lines, item, identifier)
     else:
-        lines.append(_text_scalar(data))
+        lines.append(f"{item}\n")
 
 
-def _text_scalar(value: Any) -> str:
-    return "None" if value is None else str(value)
+def _text_list(lines: list[str], items: list[Any], identifier: str | None) -> None:
+    if any(isinstance(element, dict) for element in items):
+        keys = sorted({k for element in items for k, v in element.items() if _scalar(v)})
+        for element in items:
+            _text_item(lines, element, identifier, keys)
+        return
+    scalars = [element for element in items if _scalar(element)]
+    if scalars:
+        if identifier is not None:
+            lines += [f"{identifier.upper()}\t{element}\n" for element in scalars]
+        else:
+            lines.append("\t".join(str(element) for element in scalars) + "\n")
+    for element in items:
+        if not _scalar(element):
+            _text_item(lines, element, identifier, None)
 
 
-def _table(data: Any) -> str:
-    from gluetrigger.tooling.start_job_run.table import render_table
+def _text_dict(lines: list[str], item: dict[str, Any], identifier: str | None, scalar_keys: list[str] | None) -> None:
+    if scalar_keys is None:
+        scalars = [str(v) for _, v in sorted(item.items()) if _scalar(v)]
+        nested = [(k, v) for k, v in sorted(item.items()) if not _scalar(v)]
+    else:
+        scalars = [str(item.get(key, "")) for key in scalar_keys]
+        nested = [(k, item[k]) for k in sorted(set(item) - set(scalar_keys))]
+    if scalars:
+        lines.append("\t".join([identifier.upper(), *scalars] if identifier is not None else scalars) + "\n")
+    for key, value in nested:
+        _text_item(lines, value, key, None)
 
-    return render_table(TITLE, data)
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
 
 
 def _yaml(data: Any) -> str:
@@ -98,7 +116,6 @@ def _yaml_stream(data: Any) -> str:
 _FORMATS: dict[str, Callable[[Any], str]] = {
     "json": _json,
     "text": _text,
-    "table": _table,
     "yaml": _yaml,
     "yaml-stream": _yaml_stream,
 }

@@ -1,93 +1,182 @@
-"""``--output table``: the AWS CLI's table (awscli ``table.py``), for the shapes a StartJobRun response takes.
+"""``--output table``: the AWS CLI's table (awscli ``formatter.py`` and ``table.py``), ported rule for rule.
 
-One section titled with the operation: an object of scalars is one header row and one value row,
-a single-key object one ``key | value`` row, a list of scalars one row per item, a bare scalar
-the title alone (the AWS CLI draws it so). Column widths are the AWS CLI's: each column's widest
-text plus 4, scaled to the table's width; a header-and-values table wider than the terminal (80
-columns when stdout is not one) turns vertical, one ``key | value`` row per key, as the AWS CLI's
-does. Nested objects, which no query of this response needs, are shown as JSON in their cell.
+The response (after ``--query``) becomes sections: an object's scalar members are one header row
+and one value row (a single scalar member one ``key | value`` row), each nested object or list a
+section of its own, titled with its key and indented one level more; a list of objects is a
+header row of all their scalar keys and one row per object; a list of scalars one row per item.
+Each column is its widest text plus 4, scaled to the widest section; when that is wider than
+the terminal (80 columns when stdout is not one), single-row sections turn vertical. A bare scalar
+draws the title alone, and nothing (null, empty) draws nothing: the AWS CLI's quirks, kept.
+
+Colours (``--color on``, or ``auto`` on a terminal) are the AWS CLI's: values bright blue, nesting
+bars dim yellow, and a reset after every write, as colorama's autoreset adds them there.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import unicodedata
+from dataclasses import dataclass, field
 from typing import Any
+
+from gluetrigger.tooling.start_job_run.exits import CommandFailedError
 
 __all__ = ["render_table"]
 
 _PADDING = 4
 _BORDER = 2
 _DEFAULT_TERMINAL_WIDTH = 80
+_RESET = "\x1b[0m"
+_VALUE_STYLE = "\x1b[1m\x1b[34m"  # colorama Style.BRIGHT + Fore.BLUE
+_BAR_STYLE = "\x1b[2m\x1b[33m"  # colorama Style.DIM + Fore.YELLOW
 
 
-def render_table(title: str, data: Any, terminal_width: int | None = None) -> str:
-    """The table the AWS CLI prints for ``data``; "" for no data (null, empty)."""
-    if not data:
+@dataclass
+class _Section:
+    title: str | None
+    indent: int = 0
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+    def widths(self) -> list[int]:
+        cells = [self.headers, *self.rows] if self.headers else self.rows
+        return [max(_length(row[i]) for row in cells) for i in range(len(cells[0]))] if cells else []
+
+    def add_row(self, row: list[Any]) -> None:
+        """A row; as in the AWS CLI, one of another width than the section's first is an error (255)."""
+        columns = len(self.headers or (self.rows[0] if self.rows else row))
+        if len(row) != columns:
+            raise CommandFailedError(f"Row should have {columns} elements, instead it has {len(row)}")
+        self.rows.append([str(cell) for cell in row])
+
+    def total_width(self) -> int:
+        total = sum(w + _PADDING for w in self.widths()) + _BORDER + 2 * self.indent
+        return max(_length(self.title or "") + _BORDER + 2 * self.indent, total)
+
+
+class _Writer:
+    """Output as the AWS CLI writes it: with colours, a reset after every write (colorama's autoreset)."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text + (_RESET if self.colour else ""))
+
+    def line(self, text: str, indent: int) -> None:
+        """One line inside ``indent`` nesting bars on each side, written as the AWS CLI's IndentedStream does."""
+        bars = self.style(_BAR_STYLE, "|") * indent
+        for part in (bars, text, bars, "\n"):
+            self.write(part)
+
+    def style(self, style: str, text: str) -> str:
+        return f"{style}{text}{_RESET}" if self.colour else text
+
+
+def render_table(title: str, data: Any, colour: str = "auto", terminal_width: int | None = None) -> str:
+    """The table the AWS CLI prints for ``data`` under ``title``; "" for no data (null, empty)."""
+    sections: list[_Section] = []
+    if not _build(sections, title, data, 0):
         return ""
-    headers, rows = _section(data)
     width = terminal_width if terminal_width is not None else _terminal_width()
-    if headers and len(rows) == 1 and _total_width(title, headers, rows) > width:
-        headers, rows = [], [[h, v] for h, v in zip(headers, rows[0], strict=True)]
-    total = _total_width(title, headers, rows)
-    lines = ["-" * total, _centered(title, total, "|", "|")]
-    if not headers and not rows:
-        lines.append("+" + "-" * (total - 2) + "+")
-    widths = _column_widths(headers, rows, total)
-    if headers:
-        lines.append(_line_break(widths))
-        lines.append(
-            "".join(
-                _centered(h, w, "|" if i == 0 else "", "|")
-                for i, (w, h) in enumerate(zip(widths, headers, strict=True))
-            )
-        )
-    if rows:
-        lines.append(_line_break(widths))
-        lines += [
-            "".join(_left(c, w, "|" if i == 0 else "") for i, (w, c) in enumerate(zip(widths, row, strict=True)))
-            for row in rows
-        ]
-        lines.append(_line_break(widths))
-    return "".join(f"{line}\n" for line in lines)
+    total = max(s.total_width() for s in sections)
+    if total > width:
+        sections = [_vertical(s) for s in sections]
+        total = max(s.total_width() for s in sections)
+    writer = _Writer(colour == "on" or (colour == "auto" and sys.stdout.isatty()))
+    writer.write("-" * total + "\n")
+    for section in sections:
+        _render_section(writer, section, total - 2 * section.indent)
+    return "".join(writer.parts)
 
 
-def _section(data: Any) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows for ``data``, as the AWS CLI's table formatter builds them."""
-    if isinstance(data, dict):
-        keys = sorted(data)
-        if len(keys) == 1:
-            return [], [[keys[0], _cell(data[keys[0]])]]
-        return keys, [[_cell(data[k]) for k in keys]]
+def _build(sections: list[_Section], title: str | None, data: Any, indent: int) -> bool:
+    """Sections for ``data`` (the AWS CLI's ``_build_table``); False when there is nothing to draw."""
+    if not data:
+        return False
+    if title is not None:
+        sections.append(_Section(title, indent))
     if isinstance(data, list):
-        return [], [[_cell(item)] for item in data]
-    return [], []
+        _build_list(sections, title, data, indent)
+    if isinstance(data, dict):
+        _build_dict(sections, data, indent)
+    return True
 
 
-def _cell(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+def _build_list(sections: list[_Section], title: str | None, data: list[Any], indent: int) -> None:
+    if isinstance(data[0], dict):
+        _build_list_of_objects(sections, title, data, indent)
+        return
+    for item in data:
+        if _scalar(item):
+            sections[-1].add_row([item])
+        elif all(_scalar(element) for element in item):
+            sections[-1].add_row(list(item))
+        else:
+            _build(sections, None, item, 0)
 
 
-def _length(text: str) -> int:
-    """Columns ``text`` takes: East Asian wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WFA" else 1 for char in text)
+def _build_dict(sections: list[_Section], data: dict[str, Any], indent: int) -> None:
+    headers = sorted(k for k in data if _scalar(data[k]))
+    if len(headers) == 1:
+        sections[-1].add_row([headers[0], data[headers[0]]])
+    elif headers:
+        sections[-1].headers = headers
+        sections[-1].add_row([data[k] for k in headers])
+    for key in sorted(k for k in data if not _scalar(data[k])):
+        _build(sections, key, data[key], indent + 1)
 
 
-def _max_widths(headers: list[str], rows: list[list[str]]) -> list[int]:
-    columns = [headers, *rows] if headers else rows
-    return [max(_length(row[i]) for row in columns) for i in range(len(columns[0]))] if columns else []
+def _build_list_of_objects(sections: list[_Section], title: str | None, data: list[Any], indent: int) -> None:
+    headers = sorted({k for item in data for k in item if _scalar(item[k])})
+    more = sorted({k for item in data for k in item if not _scalar(item[k])})
+    sections[-1].headers = headers
+    for position, item in enumerate(data):
+        if position and more:
+            sections.append(_Section(title, indent, headers=headers))
+        sections[-1].add_row([item.get(header, "") for header in headers])
+        for key in more:
+            if key in item:
+                _build(sections, key, item[key], indent + 1)
 
 
-def _total_width(title: str, headers: list[str], rows: list[list[str]]) -> int:
-    total = sum(w + _PADDING for w in _max_widths(headers, rows)) + _BORDER
-    return max(_length(title) + _BORDER, total)
+def _vertical(section: _Section) -> _Section:
+    """A header row and its one value row as ``header | value`` rows (the AWS CLI's narrow form)."""
+    if len(section.rows) != 1 or not section.headers:
+        return section
+    rows = [[h, v] for h, v in zip(section.headers, section.rows[0], strict=True)]
+    return _Section(section.title, section.indent, rows=rows)
 
 
-def _column_widths(headers: list[str], rows: list[list[str]], total: int) -> list[int]:
-    """Each column's width scaled to ``total``, rounding errors given back as the AWS CLI does."""
-    unscaled = [w + _PADDING for w in _max_widths(headers, rows)]
+def _render_section(writer: _Writer, section: _Section, width: int) -> None:
+    indent = section.indent
+    if section.title:
+        writer.line(_centered(section.title, width, "|", "|"), indent)
+        if not section.headers and not section.rows:
+            writer.line("+" + "-" * (width - 2) + "+", indent)
+    widths = _scaled(section.widths(), width)
+    if section.headers:
+        writer.line(_line_break(widths), indent)
+        cells = [
+            _centered(h, w, "|" if i == 0 else "", "|")
+            for i, (w, h) in enumerate(zip(widths, section.headers, strict=True))
+        ]
+        writer.line("".join(cells), indent)
+    if section.rows and widths:
+        writer.line(_line_break(widths), indent)
+        for row in section.rows:
+            cells = [
+                _left(writer, c, w, "|" if i == 0 else "") for i, (w, c) in enumerate(zip(widths, row, strict=True))
+            ]
+            writer.line("".join(cells), indent)
+        writer.line(_line_break(widths), indent)
+
+
+def _scaled(widths: list[int], total: int) -> list[int]:
+    """Each column's width plus padding, scaled to ``total``, rounding errors given back as the AWS CLI does."""
+    unscaled = [w + _PADDING for w in widths]
     if not unscaled:
         return []
     scale = total / float(sum(unscaled))
@@ -104,16 +193,25 @@ def _column_widths(headers: list[str], rows: list[list[str]], total: int) -> lis
     return scaled
 
 
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def _length(text: str) -> int:
+    """Columns ``text`` takes: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WFA" else 1 for char in text)
+
+
 def _centered(text: str, length: int, left: str, right: str) -> str:
     start = (length // 2) - (_length(text) // 2) - 1
     so_far = len(left) + start + _length(text)
     return left + " " * start + text + " " * (length - len(right) - so_far) + right
 
 
-def _left(text: str, length: int, left: str) -> str:
+def _left(writer: _Writer, text: str, length: int, left: str) -> str:
     padding = 2 if length - (_length(text) + 2 + len(left) + 1) >= 0 else 0
     so_far = len(left) + padding + _length(text)
-    return left + " " * padding + text + " " * (length - so_far - 1) + "|"
+    return left + " " * padding + writer.style(_VALUE_STYLE, text) + " " * (length - so_far - 1) + "|"
 
 
 def _line_break(widths: list[int]) -> str:
