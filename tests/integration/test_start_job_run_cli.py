@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pytest
 
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT, run_key
 
-from .conftest import Emulator
+from .conftest import TABLE, Emulator
 
 pytestmark = pytest.mark.integration
 
@@ -148,6 +149,47 @@ def test_a_value_the_rules_refuse_exits_252_and_sends_nothing(aws: Emulator) -> 
     assert "--timeout: must be an integer number of minutes, 1..10080 (7 days)" in result.stderr
     assert "--number-of-workers: worker_type and number_of_workers go together" in result.stderr
     assert sent(aws) == []
+
+
+def test_an_idempotency_table_that_cannot_be_written_exits_255_and_starts_nothing(aws: Emulator) -> None:
+    result = run(
+        [*GLUETRIGGER, "start-job-run"],
+        aws,
+        "--job-name",
+        JOB,
+        "--idempotency-key",
+        "k",
+        "--idempotency-table",
+        "no-such-table",
+    )
+
+    assert result.returncode == 255
+    assert result.stderr.startswith("IdempotencyPersistenceLayerError: Failed to save in progress record")
+    assert "(ResourceNotFoundException) when calling the PutItem operation" in result.stderr
+    assert aws.job_runs(JOB) == []
+
+
+def test_a_start_with_the_same_key_still_in_progress_exits_255_and_starts_nothing(aws: Emulator) -> None:
+    options = ["--job-name", JOB, "--idempotency-key", "busy"]
+    assert run([*GLUETRIGGER, "start-job-run"], aws, *options).returncode == 0
+    [record] = aws.idempotency_records()
+    in_an_hour = str(int((time.time() + 3600) * 1000))
+    aws.client("dynamodb").update_item(
+        TableName=TABLE,
+        Key={"id": record["id"]},
+        UpdateExpression="SET #s = :s, in_progress_expiration = :e",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "INPROGRESS"}, ":e": {"N": in_an_hour}},
+    )
+
+    result = run([*GLUETRIGGER, "start-job-run"], aws, *options)
+
+    assert result.returncode == 255
+    assert result.stderr == (
+        "IdempotencyAlreadyInProgressError: another start with this --idempotency-key is in progress; "
+        "retry once it has finished\n"
+    )
+    assert len(aws.job_runs(JOB)) == 1
 
 
 @pytest.mark.parametrize("name", list(OPTION_SETS))

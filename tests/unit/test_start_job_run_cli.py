@@ -144,6 +144,21 @@ def test_no_region_exits_253(capsys: pytest.CaptureFixture[str], monkeypatch: py
     assert "You must specify a region" in capsys.readouterr().err
 
 
+def test_no_credentials_exit_253_before_anything_is_sent(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Port 9 (discard) on the loopback: credentials are looked for before any connection is made.
+    assert gluetrigger([*JOB, "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:9"]) == 253
+    assert capsys.readouterr().err == (
+        'Unable to locate credentials. You can configure credentials by running "aws configure".\n'
+    )
+
+
 def test_an_idempotency_key_without_a_table_exits_253(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -275,5 +290,5 @@ def test_a_table_of_rows_of_different_widths_fails_as_the_aws_clis_does() -> Non
 
 
 def test_nested_members_print_on_lines_of_their_own_in_text() -> None:
-    query = jmespath.compile("{a: {b: JobRunId, c: [JobRunId]}, d: `x`}")
+    query = jmespath.compile("{a: {b: JobRunId, c: [JobRunId]}, d: 'x'}")
     assert render(dict(RESPONSE), "text", query) == f"x\nA\t{RUN_ID}\nC\t{RUN_ID}\n"

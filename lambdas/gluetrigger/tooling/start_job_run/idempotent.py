@@ -37,6 +37,12 @@ __all__ = ["ORIGIN", "START_BUDGET_SECONDS", "idempotent_start", "with_run_key"]
 ORIGIN = "gluetrigger start-job-run"
 # How long the start may take, retries included: the in-progress record holds until then.
 START_BUDGET_SECONDS = 120.0
+# The runtime's words for a trigger's delivery, said of a manual start instead.
+_NOT_GLUE = {
+    "IdempotencyAlreadyInProgressError": (
+        "another start with this --idempotency-key is in progress; retry once it has finished"
+    ),
+}
 
 
 def with_run_key(request: dict[str, Any], key: str) -> dict[str, Any]:
@@ -67,7 +73,7 @@ def idempotent_start(clients: Clients, table: str, request: dict[str, Any], key:
         failure = outcome.failure
         if failure.from_glue:
             raise ServiceError(failure.code, failure.message)
-        raise CommandFailedError(f"{failure.code}: {failure.message}")
+        raise CommandFailedError(f"{failure.code}: {_NOT_GLUE.get(failure.code, failure.message)}")
     return {"JobRunId": outcome.job_run_id}
 
 
