@@ -249,8 +249,12 @@ def test_the_input_skeleton_lists_every_member_and_its_yaml_form_is_the_same(
     assert gluetrigger(["start-job-run", "--generate-cli-skeleton"]) == 0
     as_json = json.loads(capsys.readouterr().out)
     assert gluetrigger(["start-job-run", "--generate-cli-skeleton", "yaml-input"]) == 0
-    as_yaml = yaml.safe_load(capsys.readouterr().out)
+    yaml_text = capsys.readouterr().out
+    as_yaml = yaml.safe_load(yaml_text)
     assert list(as_json) == list(as_yaml)
+    assert "JobName: ''  # [REQUIRED] The name of the job definition to use.\n" in yaml_text
+    assert "Valid values are: FLEX, STANDARD." in yaml_text
+    assert "Arguments:  # The job arguments associated with this run.\n  KeyName: ''\n" in yaml_text
     assert as_json["JobName"] == "" and as_json["NotificationProperty"] == {"NotifyDelayAfter": 0}
     assert "ExecutionRoleSessionPolicy" in as_json
 
@@ -268,7 +272,11 @@ RESPONSE = {"JobRunId": RUN_ID, "ResponseMetadata": {"RequestId": "r"}}
         ("text", "Missing", "None\n"),
         ("text", "[JobRunId, JobRunId]", f"{RUN_ID}\t{RUN_ID}\n"),
         ("yaml", None, f"JobRunId: {RUN_ID}\n"),
+        ("yaml", "JobRunId", f'"{RUN_ID}"\n'),
+        ("yaml", "Missing", "null\n"),
+        ("yaml", "[JobRunId]", f"- {RUN_ID}\n"),
         ("yaml-stream", None, f"- JobRunId: {RUN_ID}\n"),
+        ("yaml-stream", "JobRunId", f"- {RUN_ID}\n"),
         ("table", "JobRunId", "-------------\n|StartJobRun|\n+-----------+\n"),
         ("table", "Missing", ""),
     ],

@@ -3,8 +3,8 @@
 json: 4-space indent, non-ASCII as written, one newline (``{"JobRunId": "jr_..."}`` exactly as the
 reference's example). text: the AWS CLI's ``text`` module (tab-separated scalars, one line per
 object, nested members on lines of their own led by their key in capitals, ``None`` for null).
-table: :mod:`gluetrigger.tooling.start_job_run.table`. yaml: a YAML document;
-yaml-stream: the response as one item of a YAML list, as the AWS CLI v2 streams pages.
+table: :mod:`gluetrigger.tooling.start_job_run.table`. yaml: a YAML document (a scalar as JSON);
+yaml-stream: the response as one item of a YAML list: the AWS CLI v2's formatters.
 The query runs first, with jmespath (botocore's own dependency).
 """
 
@@ -104,13 +104,19 @@ def _scalar(value: Any) -> bool:
 
 
 def _yaml(data: Any) -> str:
+    """The AWS CLI v2's YAML: nothing for an empty response, a scalar as JSON (no ``...`` end marker)."""
+    if data == {}:
+        return ""
+    if data is None or isinstance(data, bool | int | float | str):
+        return json.dumps(data, ensure_ascii=False) + "\n"
     import yaml
 
     return str(yaml.safe_dump(data, default_flow_style=False, sort_keys=False, allow_unicode=True))
 
 
 def _yaml_stream(data: Any) -> str:
-    return _yaml([data])
+    """Each page as a one-item list, as the AWS CLI v2 streams them; StartJobRun has one page."""
+    return "" if data == {} else _yaml([data])
 
 
 _FORMATS: dict[str, Callable[[Any], str]] = {
