@@ -8,8 +8,9 @@ be equal, and so must stdout, once the run ids Glue made up are masked (they dif
 have the same length, so tables keep their widths). The AWS CLI v1 has json, text and table output
 and ``--cli-input-json``; YAML output and ``--cli-input-yaml`` are v2's and covered by unit tests.
 
-Then the additions: ``--idempotency-key`` pressed twice starts one run and prints its id twice,
-``--dry-run`` sends nothing.
+Then the additions: ``--idempotency-key`` pressed twice starts one run and prints its id twice, a
+start whose answer is lost is found by its run key instead of being started again, ``--dry-run``
+sends nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pytest
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT, run_key
 
 from .conftest import TABLE, Emulator
+from .fault_proxy import Fault
 
 pytestmark = pytest.mark.integration
 
@@ -249,6 +251,20 @@ def test_an_idempotency_key_pressed_twice_starts_one_run_and_prints_its_id_twice
     }
     assert [target for target, _ in sent(aws)].count(START) == 2
     assert all(item["id"]["S"].startswith("gluetrigger#_manual#") for item in aws.idempotency_records())
+
+
+def test_a_start_whose_answer_is_lost_is_adopted_by_its_run_key_not_started_again(aws: Emulator) -> None:
+    # The first StartJobRun reaches Glue and starts the run; its answer never comes back.
+    aws.proxy.inject(START, Fault(drop=True, forward=True, times=1))
+
+    result = run([*GLUETRIGGER, "start-job-run"], aws, "--job-name", JOB, "--idempotency-key", "lost-answer")
+
+    assert result.returncode == 0, result.stderr
+    [only_run] = aws.job_runs(JOB)
+    assert json.loads(result.stdout) == {"JobRunId": only_run["Id"]}
+    assert only_run["Arguments"] == {DEFAULT_RUN_KEY_ARGUMENT: run_key("lost-answer")}
+    assert aws.proxy.count(START) == 1
+    assert aws.proxy.count("AWSGlue.GetJobRuns") >= 1
 
 
 def test_dry_run_prints_the_request_and_sends_nothing(aws: Emulator) -> None:
