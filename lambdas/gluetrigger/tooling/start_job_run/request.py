@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
@@ -34,12 +35,12 @@ __all__ = ["CheckedRequest", "build_request", "command_line_members", "read_cli_
 _RUN_KEY_FIELD = "run_key_argument"
 
 
+@dataclass(frozen=True)
 class CheckedRequest:
     """A request that passed every check, and the warnings the checks gave (deprecated fields)."""
 
-    def __init__(self, members: dict[str, Any], warnings: list[str]) -> None:
-        self.members = members
-        self.warnings = warnings
+    members: dict[str, Any]
+    warnings: list[str]
 
 
 def build_request(args: argparse.Namespace, *, check_run_key: bool) -> CheckedRequest:
@@ -96,39 +97,37 @@ def _unpack(member: Member, raw: str) -> Any:
     """The option's text as its member's value, as the AWS CLI reads it."""
     text = load_value(raw)
     try:
-        if member.type_name in ("map", "structure", "list"):
+        # StartJobRun's members are scalars, maps and structures (no lists).
+        if member.type_name in ("map", "structure"):
             if text.lstrip().startswith(("{", "[")):
                 return json.loads(text)
             return _typed(member.shape, parse_shorthand(text))
         return _scalar(member.type_name, text)
-    except UsageError as exc:
-        raise UsageError(f"Error parsing parameter '{member.option}': {exc}") from None
-    except ValueError as exc:
+    except (UsageError, ValueError) as exc:
         raise UsageError(f"Error parsing parameter '{member.option}': {exc}") from None
 
 
 def _scalar(type_name: str, text: Any) -> Any:
-    """A shorthand or option text as a scalar of ``type_name`` (ValueError when it is not one)."""
+    """A shorthand or option text as a number when ``type_name`` is one (ValueError when it is not).
+
+    Booleans never come as text here: the boolean member is a flag pair, and no structure of
+    StartJobRun holds one.
+    """
     if not isinstance(text, str):
         return text
     if type_name in ("integer", "long"):
         return int(text)
     if type_name in ("double", "float"):
         return float(text)
-    if type_name == "boolean" and text.lower() in ("true", "false"):
-        return text.lower() == "true"
     return text
 
 
 def _typed(shape: Any, value: Any) -> Any:
-    """Shorthand's strings converted to the shape's scalar types (numbers, booleans), as the AWS CLI does."""
+    """Shorthand's strings converted to the numbers their shapes say, as the AWS CLI does (``NotifyDelayAfter=5``)."""
     if shape.type_name == "structure" and isinstance(value, dict):
         return {k: _typed(shape.members[k], v) if k in shape.members else v for k, v in value.items()}
     if shape.type_name == "map" and isinstance(value, dict):
         return {k: _typed(shape.value, v) for k, v in value.items()}
-    if shape.type_name == "list":
-        items = value if isinstance(value, list) else [value]
-        return [_typed(shape.member, item) for item in items]
     return _scalar(shape.type_name, value)
 
 
