@@ -7,7 +7,9 @@ HTTP, is tests/integration/test_start_job_run_cli.py.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import jmespath
@@ -300,3 +302,11 @@ def test_a_table_of_rows_of_different_widths_fails_as_the_aws_clis_does() -> Non
 def test_nested_members_print_on_lines_of_their_own_in_text() -> None:
     query = jmespath.compile("{a: {b: JobRunId, c: [JobRunId]}, d: 'x'}")
     assert render(dict(RESPONSE), "text", query) == f"x\nA\t{RUN_ID}\nC\t{RUN_ID}\n"
+
+
+def test_text_stdout_cannot_encode_is_escaped_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert gluetrigger([*JOB, "--dry-run", "--arguments=--city=Zürich"]) == 0
+    stdout.flush()
+    assert json.loads(stdout.buffer.getvalue())["Arguments"] == {"--city": "Zürich"}  # type: ignore[attr-defined]

@@ -58,11 +58,11 @@ def _run(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton in ("input", "yaml-input"):
         from gluetrigger.tooling.start_job_run.skeleton import input_skeleton
 
-        sys.stdout.write(input_skeleton(args.generate_cli_skeleton))
+        _write(input_skeleton(args.generate_cli_skeleton))
         return EXIT_OK
     request = _checked_request(args)
     if args.dry_run:
-        sys.stdout.write(json.dumps(request, indent=4, ensure_ascii=False) + "\n")
+        _write(json.dumps(request, indent=4, ensure_ascii=False) + "\n")
         return EXIT_OK
     from gluetrigger.tooling.start_job_run.output import render
     from gluetrigger.tooling.start_job_run.sending import Clients
@@ -72,10 +72,28 @@ def _run(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton == "output":
         from gluetrigger.tooling.start_job_run.skeleton import output_skeleton
 
-        sys.stdout.write(render(output_skeleton(), output, query, args.color))
+        _write(render(output_skeleton(), output, query, args.color))
         return EXIT_OK
-    sys.stdout.write(render(_send(args, clients, request), output, query, args.color))
+    _write(render(_send(args, clients, request), output, query, args.color))
     return EXIT_OK
+
+
+def _write(text: str) -> None:
+    """``text`` on stdout; a character stdout cannot encode (a non-UTF-8 locale) as a JSON escape (``\\u00fc``),
+    which keeps JSON valid and other formats readable, never a traceback."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = sys.stdout.encoding or "ascii"
+        sys.stdout.write("".join(char if _encodes(char, encoding) else json.dumps(char)[1:-1] for char in text))
+
+
+def _encodes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _checked_request(args: argparse.Namespace) -> dict[str, Any]:
