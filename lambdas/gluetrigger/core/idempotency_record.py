@@ -27,6 +27,7 @@ __all__ = [
     "IN_PROGRESS_EXPIRY_ATTRIBUTE",
     "KEY_ATTRIBUTE",
     "KEY_PREFIX",
+    "MANUAL_START",
     "STATUS_ATTRIBUTE",
     "batch_file_key",
     "batch_head_key",
@@ -46,6 +47,10 @@ KEY_PREFIX = "gluetrigger"
 STATUS_ATTRIBUTE = "status"
 IN_PROGRESS = "INPROGRESS"
 IN_PROGRESS_EXPIRY_ATTRIBUTE = "in_progress_expiration"
+# The records of manual starts (``gluetrigger start-job-run --idempotency-key``), in place of a
+# trigger's name: no trigger can be called this (names are [a-z0-9-]), so a manual start's record
+# (``gluetrigger#_manual#<hash>``) never shares a key with a trigger's, nor its IAM condition.
+MANUAL_START = "_manual"
 
 
 def record_key_prefix(trigger: str) -> str:

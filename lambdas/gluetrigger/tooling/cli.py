@@ -2,6 +2,7 @@
 
 Exit codes are a contract: 0 success; 1 an invalid config or a rejected event (one line per
 problem on stderr); 2 input that is not JSON or not a known event shape, or a usage error.
+``start-job-run`` keeps the AWS CLI's codes instead (:mod:`gluetrigger.tooling.start_job_run.exits`).
 User errors never print a stack trace, and whatever a config or an event holds, each problem is
 one line (characters that are not printable are written as escapes) and the JSON printed is valid
 JSON on any terminal: readable where stdout can encode it, ASCII-escaped where it cannot (a
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 DEFAULT_CONFIG = "triggers.yaml"
+START_JOB_RUN = "start-job-run"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
@@ -35,6 +37,12 @@ class _UsageError(GlueTriggerError):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == [START_JOB_RUN]:
+        # Its own parser and exit codes (the AWS CLI's: 252 for usage, not 2), as scripts expect.
+        from gluetrigger.tooling.start_job_run import main as start_job_run
+
+        return start_job_run(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     command: Callable[[argparse.Namespace], int] = args.command
@@ -76,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of triggers.yaml, for editors")
     schema.add_argument("--output", metavar="PATH", help="write it to this file instead of stdout")
     schema.set_defaults(command=_schema)
+
+    # Listed for --help; main() hands its command line to it before this parser sees it.
+    sub.add_parser(
+        START_JOB_RUN,
+        help="start a Glue job run with the options of `aws glue start-job-run` (see its --help)",
+        add_help=False,
+    )
 
     from gluetrigger.tooling.local.commands import register_local_commands
 
