@@ -14,7 +14,7 @@ from gluetrigger.core.planner import Planner, planned_run
 from gluetrigger.core.retry import (
     FailedRun,
     PlannedRetry,
-    RetriesExhausted,
+    RetryLimitReached,
     plan_retry,
     state_change,
     state_change_pattern,
@@ -211,7 +211,7 @@ def test_a_retry_is_retried_with_the_next_attempts_key_until_max_attempts() -> N
     second = plan_retry(failed, {"--gluetrigger-run-key": f"{first}-1"})
     assert isinstance(second, PlannedRetry)
     assert (second.attempt, second.run.run_key) == (2, f"{first}-2")
-    assert plan_retry(failed, {"--gluetrigger-run-key": f"{first}-2"}) == RetriesExhausted(failed, 2)
+    assert plan_retry(failed, {"--gluetrigger-run-key": f"{first}-2"}) == RetryLimitReached(failed, 2)
 
 
 def test_the_retry_sends_the_triggers_own_settings() -> None:

@@ -51,7 +51,7 @@ __all__ = [
     "STATE_CHANGE_SOURCE",
     "FailedRun",
     "PlannedRetry",
-    "RetriesExhausted",
+    "RetryLimitReached",
     "StateChange",
     "attempt_run_key",
     "plan_retry",
@@ -182,7 +182,7 @@ class PlannedRetry:
 
 
 @dataclass(frozen=True)
-class RetriesExhausted:
+class RetryLimitReached:
     """``failed`` was the ``attempts``-th retry already: its trigger's max_attempts: nothing more is started."""
 
     failed: FailedRun
@@ -194,7 +194,7 @@ def attempt_run_key(first: str, attempt: int) -> str:
     return f"{first}-{attempt}"
 
 
-def plan_retry(failed: FailedRun, arguments: Mapping[str, str]) -> PlannedRetry | RetriesExhausted | str:
+def plan_retry(failed: FailedRun, arguments: Mapping[str, str]) -> PlannedRetry | RetryLimitReached | str:
     """What to do with ``failed``, whose run had ``arguments``: retry it, give up, or why it is not ours."""
     from gluetrigger.core.planner import PlannedRun
 
@@ -205,7 +205,7 @@ def plan_retry(failed: FailedRun, arguments: Mapping[str, str]) -> PlannedRetry 
         return f"{failed.describe()} carries no run key of trigger {trigger.name}: it did not start it"
     done = int(found.group(1) or 0)
     if done >= retry.max_attempts:
-        return RetriesExhausted(failed, done)
+        return RetryLimitReached(failed, done)
     first = found.group(0).split("-", 1)[0]
     tag = attempt_run_key(first, done + 1)
     new_arguments = {**arguments, argument: tag}
