@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from gluetrigger.core.retry import (
     state_change,
     state_change_pattern,
 )
+from gluetrigger.tooling.config_file import load_config
 
 RUN_ID = "jr_" + "a" * 64
 
@@ -235,3 +237,18 @@ def test_the_first_run_key_is_the_planned_runs() -> None:
     retry = plan_retry(failed, run.request["Arguments"])
     assert isinstance(retry, PlannedRetry)
     assert retry.run.run_key == f"{run.run_key}-1"
+
+
+def test_on_is_a_key_in_triggers_yaml_not_yaml_1_1s_true(tmp_path: Path) -> None:
+    path = tmp_path / "triggers.yaml"
+    path.write_text(
+        "triggers:\n"
+        "  - name: landing\n"
+        "    source: {type: s3, bucket: landing-bucket}\n"
+        "    job: {name: load}\n"
+        "    retry:\n"
+        "      max_attempts: 2\n"
+        "      on: [TIMEOUT]\n",
+        encoding="utf-8",
+    )
+    assert load_config(path).triggers[0].retry == Retry(max_attempts=2, on=("TIMEOUT",))
