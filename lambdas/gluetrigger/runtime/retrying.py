@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.core.planner import Skip
 from gluetrigger.core.retry import PlannedRetry, RetryLimitReached, plan_retry
 from gluetrigger.runtime.backpressure import Waiting
@@ -66,7 +67,7 @@ _NOT_FOUND = "EntityNotFoundException"
 Retried = tuple[tuple["RunOutcome", ...], tuple[RetryFailed, ...]]
 
 
-class _Stop(Exception):  # noqa: N818 - a control-flow signal, not an error anyone sees
+class _Stop(GlueTriggerError):  # noqa: N818 - a control-flow signal inside this module, never raised out of it
     """Ends one failed run's handling with what it came to (an outcome already observed, or a failure)."""
 
     def __init__(self, failed: RetryFailed | None = None) -> None:

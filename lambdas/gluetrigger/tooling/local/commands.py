@@ -56,7 +56,7 @@ class _CommandError(GlueTriggerError):
 
 
 def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
-    """Add ``local`` (with its ``fire`` action) and ``runs`` to the ``gluetrigger`` parser."""
+    """Add ``local`` (with its ``fire`` and ``fail`` actions) and ``runs`` to the ``gluetrigger`` parser."""
     local = sub.add_parser(
         "local",
         help="run the service on an AWS emulator: no AWS account, no Docker",
@@ -75,6 +75,18 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     )
     _run_options(local)
     local.set_defaults(command=_guarded(_local))
+    _register_actions(local)
+
+    runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
+    runs.add_argument("--job", metavar="NAME", help="only this job's runs")
+    _config_option(runs, help_text="ask the `gluetrigger local` serving this config (default: ./triggers.yaml)")
+    _endpoint_option(runs)
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.set_defaults(command=_guarded(_runs))
+
+
+def _register_actions(local: argparse.ArgumentParser) -> None:
+    """``local fire`` and ``local fail``: actions against a running `gluetrigger local`."""
     actions = local.add_subparsers(metavar="ACTION", title="actions (against a running `gluetrigger local`)")
     fire = actions.add_parser(
         "fire",
@@ -100,13 +112,6 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     _config_option(fail, default=argparse.SUPPRESS)
     _endpoint_option(fail, default=argparse.SUPPRESS)
     fail.set_defaults(command=_guarded(_fail))
-
-    runs = sub.add_parser("runs", help="list the Glue job runs on an emulator (state, arguments, started)")
-    runs.add_argument("--job", metavar="NAME", help="only this job's runs")
-    _config_option(runs, help_text="ask the `gluetrigger local` serving this config (default: ./triggers.yaml)")
-    _endpoint_option(runs)
-    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    runs.set_defaults(command=_guarded(_runs))
 
 
 def _run_options(local: argparse.ArgumentParser) -> None:
@@ -367,7 +372,10 @@ def _fail(args: argparse.Namespace) -> int:
         if not chosen:
             which = f"no run {args.run} of job {job}" if args.run else f"no run of job {job} yet"
             raise _CommandError(EXIT_FAILED, f"{endpoint.url} has {which}")
-        event_id = put_state_change(endpoint.client("events"), chosen[0], args.state)
+        try:
+            event_id = put_state_change(endpoint.client("events"), chosen[0], args.state)
+        except GlueTriggerError as exc:
+            raise _CommandError(EXIT_FAILED, f"{endpoint.url}: {exc}") from None
     retried = "" if trigger.retry is not None else f" ({trigger.name} has no retry: it will ignore it)"
     print(f"failed {chosen[0].run_id} of {job}: Glue Job State Change {event_id} ({args.state}){retried}")
     return EXIT_OK

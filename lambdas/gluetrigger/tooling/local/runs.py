@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.core.retry import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 
 __all__ = ["JobRun", "format_runs", "list_runs", "put_state_change"]
@@ -81,5 +82,5 @@ def put_state_change(events: Any, run: JobRun, state: str) -> str:
     entry = {"Source": STATE_CHANGE_SOURCE, "DetailType": STATE_CHANGE_DETAIL_TYPE, "Detail": json.dumps(detail)}
     [result] = events.put_events(Entries=[entry])["Entries"]
     if "EventId" not in result:
-        raise RuntimeError(f"PutEvents refused the event: {result.get('ErrorCode')}: {result.get('ErrorMessage')}")
+        raise GlueTriggerError(f"PutEvents refused the event: {result.get('ErrorCode')}: {result.get('ErrorMessage')}")
     return str(result["EventId"])
