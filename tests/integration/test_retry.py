@@ -32,7 +32,7 @@ from gluetrigger.runtime.outcomes import EventIgnored, RetriesExhausted, RetryDe
 from gluetrigger.runtime.retrying import RETRY_DELAYED_ATTRIBUTE
 
 from .fault_proxy import Fault
-from .helpers import custom_event, failed_ids, sqs_batch, sqs_event_from
+from .helpers import custom_event, example, failed_ids, sqs_batch, sqs_event_from
 
 if TYPE_CHECKING:
     from gluetrigger.runtime.outcomes import Outcome
@@ -102,24 +102,11 @@ def handler(aws: Emulator, monkeypatch: pytest.MonkeyPatch) -> Handler:
 
 
 def state_change(run_id: str, state: str = "FAILED", job: str = JOB) -> dict[str, Any]:
-    """The Glue Job State Change event Glue puts on the default bus when a run ends."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Glue Job State Change",
-        "source": "aws.glue",
-        "account": "123456789012",
-        "time": "2026-03-14T10:15:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": {
-            "jobName": job,
-            "severity": "ERROR",
-            "state": state,
-            "jobRunId": run_id,
-            "message": f"JobName:{job} and JobRunId:{run_id} failed to execute",
-        },
-    }
+    """The Glue Job State Change event Glue puts on the default bus when a run ends (a new event id)."""
+    event = example("glue-job-state-change")
+    event["id"] = str(uuid.uuid4())
+    event["detail"].update(jobName=job, state=state, jobRunId=run_id)
+    return event
 
 
 def runs(aws: Emulator, job: str = JOB) -> dict[str, dict[str, Any]]:
@@ -233,3 +220,18 @@ def test_delay_seconds_holds_the_state_event_back_on_the_queue_then_retries(aws:
     [retry] = [run for run_id_, run in runs(aws, LATER_JOB).items() if run_id_ != run_id]
     assert retry["PreviousRunId"] == run_id
     assert [r.chain for r in handler.recorder.of(RunRetried)] == [(run_id, retry["Id"])]
+
+
+def test_when_the_queue_does_not_take_the_delayed_copy_the_state_event_is_redelivered_not_lost(
+    aws: Emulator, handler: Handler
+) -> None:
+    run_id = first_run(aws, handler, "com.example.retry-later", LATER_JOB)
+    aws.proxy.inject(SEND, Fault(500, "InternalError"))
+    batch = sqs_batch(state_change(run_id, job=LATER_JOB))
+
+    assert failed_ids(handler.service(batch, LocalLambdaContext())) == [batch["Records"][0]["messageId"]]
+
+    assert list(runs(aws, LATER_JOB)) == [run_id]
+    [failed] = handler.recorder.of(RetryFailed)
+    assert (failed.trigger, failed.failure.retryable) == ("retried-later", True)
+    assert handler.recorder.of(RetryDelayed) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from gluetrigger.core.retry import (
 from gluetrigger.tooling.config_file import load_config
 
 RUN_ID = "jr_" + "a" * 64
+EXAMPLE = Path(__file__).parents[2] / "examples" / "events" / "glue-job-state-change.json"
 
 
 def trigger_doc(name: str = "landing", retry: Any = None, **job: Any) -> dict[str, Any]:
@@ -43,24 +45,10 @@ def problems(*triggers: dict[str, Any]) -> list[str]:
 
 
 def state_event(state: str = "FAILED", job: str = "load", run_id: str = RUN_ID) -> dict[str, Any]:
-    """A Glue Job State Change as EventBridge delivers it (AWS's documented example, our values)."""
-    return {
-        "version": "0",
-        "id": "abcdef00-1234-5678-9abc-def012345678",
-        "detail-type": "Glue Job State Change",
-        "source": "aws.glue",
-        "account": "123456789012",
-        "time": "2026-03-14T10:15:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": {
-            "jobName": job,
-            "severity": "ERROR",
-            "state": state,
-            "jobRunId": run_id,
-            "message": "the job failed",
-        },
-    }
+    """A Glue Job State Change as EventBridge delivers it: the repository's example, with our run."""
+    event: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    event["detail"].update(jobName=job, state=state, jobRunId=run_id)
+    return event
 
 
 def retry_trigger(**retry: Any) -> Any:
@@ -252,3 +240,12 @@ def test_on_is_a_key_in_triggers_yaml_not_yaml_1_1s_true(tmp_path: Path) -> None
         encoding="utf-8",
     )
     assert load_config(path).triggers[0].retry == Retry(max_attempts=2, on=("TIMEOUT",))
+
+
+def test_render_shows_the_failed_runs_a_plan_would_retry() -> None:
+    config = parse_config({"triggers": [trigger_doc(retry={"max_attempts": 1})]})
+    assert Planner(config).plan(normalize(state_event())).to_json() == {
+        "runs": [],
+        "ignored": [],
+        "retries": [{"trigger": "landing", "failed_run": f"run {RUN_ID} of job load (FAILED)"}],
+    }

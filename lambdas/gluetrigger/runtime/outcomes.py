@@ -208,11 +208,17 @@ class FileBatched:
 
 
 @dataclass(frozen=True)
-class _StepFailed:
-    """A step of ``trigger`` beside StartJobRun itself failed, for ``failure``'s reason."""
+class _OfTrigger:
+    """About one trigger's work on a delivery, beside a planned run's start."""
 
     delivery: Delivery
     trigger: str
+
+
+@dataclass(frozen=True)
+class _StepFailed(_OfTrigger):
+    """A step of ``trigger`` beside StartJobRun itself failed, for ``failure``'s reason."""
+
     failure: Failure
 
     @property
@@ -226,7 +232,7 @@ class BatchingFailed(_StepFailed):
 
 
 @dataclass(frozen=True)
-class RunRetried:
+class RunRetried(_OfTrigger):
     """A failed run of ``trigger`` was retried (gluetrigger.runtime.retrying), as retry ``attempt`` of ``max_attempts``.
 
     ``chain``: the run ids from the first run to the retry, oldest first, as far as Glue's
@@ -234,8 +240,6 @@ class RunRetried:
     started the retry; nothing was started now.
     """
 
-    delivery: Delivery
-    trigger: str
     attempt: int
     max_attempts: int
     chain: tuple[str, ...]
@@ -243,22 +247,18 @@ class RunRetried:
 
 
 @dataclass(frozen=True)
-class RetriesExhausted:
+class RetriesExhausted(_OfTrigger):
     """A failed run of ``trigger`` was its ``attempts``-th retry: max_attempts is reached, nothing is started."""
 
-    delivery: Delivery
-    trigger: str
     attempts: int
     chain: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class RetryDelayed:
+class RetryDelayed(_OfTrigger):
     """The state event of failed run ``job_run_id`` was sent to the trigger's queue again, ``delay_seconds``
     later: its retry starts when it comes back; this delivery is handled."""
 
-    delivery: Delivery
-    trigger: str
     job_run_id: str
     delay_seconds: int
 

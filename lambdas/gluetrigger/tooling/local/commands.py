@@ -88,30 +88,35 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
 def _register_actions(local: argparse.ArgumentParser) -> None:
     """``local fire`` and ``local fail``: actions against a running `gluetrigger local`."""
     actions = local.add_subparsers(metavar="ACTION", title="actions (against a running `gluetrigger local`)")
-    fire = actions.add_parser(
-        "fire",
-        help="fire a schedule trigger now",
-        description="Deliver a schedule "
-        "trigger's Scheduled Event, timed now, to its queue on a running `gluetrigger local`.",
+    _action(
+        actions.add_parser(
+            "fire",
+            help="fire a schedule trigger now",
+            description="Deliver a schedule "
+            "trigger's Scheduled Event, timed now, to its queue on a running `gluetrigger local`.",
+        ),
+        "a schedule trigger of the config",
+        _fire,
     )
-    fire.add_argument("trigger", metavar="TRIGGER", help="a schedule trigger of the config")
-    # Given before or after `fire` (`local --config X fire T`, `local fire T --config X`): a
-    # subparser's own default would overwrite the value `local` parsed, so it has none.
-    _config_option(fire, default=argparse.SUPPRESS)
-    _endpoint_option(fire, default=argparse.SUPPRESS)
-    fire.set_defaults(command=_guarded(_fire))
     fail = actions.add_parser(
         "fail",
         help="end a job run as failed, as Glue would tell it (to rehearse retries)",
         description="Put the Glue Job State Change event of a run of the trigger's job (the newest, "
         "unless --run) on the default bus of a running `gluetrigger local`: a trigger with `retry` retries it.",
     )
-    fail.add_argument("trigger", metavar="TRIGGER", help="a trigger of the config (its job's run fails)")
     fail.add_argument("--run", metavar="JOB_RUN_ID", help="the run that fails (default: the job's newest)")
     fail.add_argument("--state", choices=RETRY_STATES, default="FAILED", help="the state it ends in (default: FAILED)")
-    _config_option(fail, default=argparse.SUPPRESS)
-    _endpoint_option(fail, default=argparse.SUPPRESS)
-    fail.set_defaults(command=_guarded(_fail))
+    _action(fail, "a trigger of the config (its job's run fails)", _fail)
+
+
+def _action(parser: argparse.ArgumentParser, trigger_help: str, command: Callable[[argparse.Namespace], int]) -> None:
+    """An action's TRIGGER argument, its --config and --endpoint-url, and what it runs."""
+    parser.add_argument("trigger", metavar="TRIGGER", help=trigger_help)
+    # Given before or after the action (`local --config X fire T`, `local fire T --config X`): a
+    # subparser's own default would overwrite the value `local` parsed, so it has none.
+    _config_option(parser, default=argparse.SUPPRESS)
+    _endpoint_option(parser, default=argparse.SUPPRESS)
+    parser.set_defaults(command=_guarded(command))
 
 
 def _run_options(local: argparse.ArgumentParser) -> None:
