@@ -196,6 +196,8 @@ def test_a_chain_of_failed_runs_is_retried_until_max_attempts_then_given_up(aws:
     [exhausted] = handler.recorder.of(RetriesExhausted)
     assert (exhausted.trigger, exhausted.attempts, exhausted.chain) == ("retried", 2, tuple(chain))
     assert [(r.attempt, r.max_attempts) for r in handler.recorder.of(RunRetried)] == [(1, 2), (2, 2)]
+    # One GetJobRun per state event, and one per older link of the chain logged: 1 + 1 + (1 + 1).
+    assert aws.proxy.count(GET_RUN) == 4
 
 
 def test_delay_seconds_holds_the_state_event_back_on_the_queue_then_retries(aws: Emulator, handler: Handler) -> None:

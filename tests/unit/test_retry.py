@@ -184,7 +184,7 @@ def test_the_first_retry_keeps_the_arguments_and_takes_the_first_attempts_key() 
     first = "0123456789abcdef0123456789abcdef"
     retry = plan_retry(failed, {"--key": "in/a.csv", "--gluetrigger-run-key": first})
     assert isinstance(retry, PlannedRetry)
-    assert retry.attempt == 1
+    assert (retry.attempt, retry.max_attempts, retry.delay_seconds) == (1, 2, 60)
     assert retry.run.request == {
         "JobName": "load",
         "JobRunId": RUN_ID,

@@ -174,11 +174,16 @@ class FailedRun:
 
 @dataclass(frozen=True)
 class PlannedRetry:
-    """The retry of ``failed``: ``run`` (its StartJobRun request), the ``attempt``-th retry of the chain."""
+    """The retry of ``failed``: ``run`` (its StartJobRun request), the ``attempt``-th retry of the chain.
+
+    ``max_attempts`` and ``delay_seconds`` are the trigger's ``retry`` settings it was planned with.
+    """
 
     failed: FailedRun
     run: PlannedRun
     attempt: int
+    max_attempts: int
+    delay_seconds: int
 
 
 @dataclass(frozen=True)
@@ -218,4 +223,4 @@ def plan_retry(failed: FailedRun, arguments: Mapping[str, str]) -> PlannedRetry 
     # The failed run's id keys the retry: a state event delivered twice starts one retry.
     key = f"{trigger.name}:retry:{job_run_id}"
     run = PlannedRun(trigger=trigger, idempotency_key=key, request=request(fields), event=failed.event, run_key=tag)
-    return PlannedRetry(failed, run, done + 1)
+    return PlannedRetry(failed, run, done + 1, retry.max_attempts, retry.delay_seconds)

@@ -119,16 +119,16 @@ class Retrier:
         outcome = self._starting.start(delivery, decision.run, context, observer)
         if isinstance(outcome, RunStarted | RunDuplicate):
             chain = (*self._chain(run, decision.attempt - 1), outcome.job_run_id)
-            retry = failed.trigger.retry
-            most = retry.max_attempts if retry is not None else decision.attempt
             duplicate = isinstance(outcome, RunDuplicate)
-            observer.observe(RunRetried(delivery, failed.trigger.name, decision.attempt, most, chain, duplicate))
+            retried = RunRetried(
+                delivery, failed.trigger.name, decision.attempt, decision.max_attempts, chain, duplicate
+            )
+            observer.observe(retried)
         return outcome
 
     def _delay_if_due(self, delivery: Delivery, retry: PlannedRetry, observer: OutcomeObserver) -> None:
         """Send the state event back delayed, and stop, unless it is the delayed copy (or no delay is set)."""
-        settings = retry.failed.trigger.retry
-        delay = settings.delay_seconds if settings is not None else 0
+        delay = retry.delay_seconds
         if delay == 0 or self._queue is None or delivery.message_id is None or _was_delayed(delivery):
             return
         trigger, run_id = retry.failed.trigger.name, retry.failed.change.job_run_id
@@ -158,10 +158,12 @@ class Retrier:
         chain = [str(run.get("Id"))]
         previous = run.get("PreviousRunId")
         job = run.get("JobName")
-        for _ in range(links):
+        for left in range(links - 1, -1, -1):
             if not isinstance(previous, str) or not previous:
                 break
             chain.insert(0, previous)
+            if not left:
+                break  # the chain is long enough: no need to read the oldest run's own PreviousRunId
             try:
                 previous = self._glue.get_job_run(JobName=job, RunId=previous)["JobRun"].get("PreviousRunId")
             except (BotoCoreError, ClientError):
