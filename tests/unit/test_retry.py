@@ -72,7 +72,7 @@ def test_every_problem_of_the_retry_block_is_named_at_once() -> None:
     assert found == [
         "landing: retry.attempts: unknown field (did you mean 'max_attempts'?); "
         "allowed: max_attempts, on, delay_seconds",
-        "landing: retry.max_attempts: required: a whole number of retries from 1 to 10",
+        "landing: retry.max_attempts: must be a whole number of retries from 1 to 10",
         "landing: retry.delay_seconds: must be a whole number of seconds from 0 to 900",
         "landing: retry.on: must be a non-empty list of FAILED, TIMEOUT, ERROR (got ['STOPPED'])",
     ]
@@ -82,7 +82,7 @@ def test_every_problem_of_the_retry_block_is_named_at_once() -> None:
     ("retry", "field"),
     [
         ("3", "retry"),
-        ({}, "retry.max_attempts"),
+        ({}, "retry.max_attempts: required"),
         ({"max_attempts": 11}, "retry.max_attempts"),
         ({"max_attempts": True}, "retry.max_attempts"),
         ({"max_attempts": 2, "delay_seconds": -1}, "retry.delay_seconds"),

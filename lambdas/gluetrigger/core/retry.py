@@ -89,7 +89,8 @@ def read_retry(raw: object) -> tuple[Retry | None, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     attempts = raw.get("max_attempts")
     if not is_int(attempts) or not 1 <= cast("int", attempts) <= MAX_ATTEMPTS_LIMIT:
-        problems.append(("retry.max_attempts", f"required: a whole number of retries from 1 to {MAX_ATTEMPTS_LIMIT}"))
+        rule = f"a whole number of retries from 1 to {MAX_ATTEMPTS_LIMIT}"
+        problems.append(("retry.max_attempts", f"required: {rule}" if attempts is None else f"must be {rule}"))
         attempts = 1
     delay = raw.get("delay_seconds", DEFAULT_DELAY_SECONDS)
     if not is_int(delay) or not 0 <= cast("int", delay) <= MAX_DELAY_SECONDS:
