@@ -1,4 +1,4 @@
-"""Retry triggers in the pure core: the ``retry`` block, Glue's state events, and what a failed run becomes."""
+"""Retry triggers: the ``retry`` block, state events, what a failed run becomes, what is logged and counted."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Logger
 
 from gluetrigger.core.config import parse_config
 from gluetrigger.core.errors import ConfigError
@@ -21,6 +22,10 @@ from gluetrigger.core.retry import (
     state_change,
     state_change_pattern,
 )
+from gluetrigger.runtime.delivery import Delivery
+from gluetrigger.runtime.logs import LogObserver
+from gluetrigger.runtime.outcomes import RetriesExhausted, RetryDelayed, RunRetried
+from gluetrigger.runtime.telemetry import Tally
 from gluetrigger.tooling.config_file import load_config
 
 RUN_ID = "jr_" + "a" * 64
@@ -249,3 +254,42 @@ def test_render_shows_the_failed_runs_a_plan_would_retry() -> None:
         "ignored": [],
         "retries": [{"trigger": "landing", "failed_run": f"run {RUN_ID} of job load (FAILED)"}],
     }
+
+
+# -- what is logged and counted -------------------------------------------------------------------
+
+RETRY_LOGGER = "gluetrigger-retry-unit"
+
+
+def retry_outcomes() -> list[Any]:
+    delivery = Delivery.message({"messageId": "m1", "body": "{}"})
+    chain = (RUN_ID, "jr_retry1")
+    return [
+        RetryDelayed(delivery, "landing", RUN_ID, 60),
+        RunRetried(delivery, "landing", 1, 2, chain),
+        RunRetried(delivery, "landing", 1, 2, chain, duplicate=True),
+        RetriesExhausted(delivery, "landing", 2, (RUN_ID, "jr_retry1", "jr_retry2")),
+    ]
+
+
+def test_retries_are_logged_with_their_chain_of_run_ids(caplog: pytest.LogCaptureFixture) -> None:
+    observer = LogObserver(Logger(service=RETRY_LOGGER))
+    for outcome in retry_outcomes():
+        observer.observe(outcome)
+
+    lines = [
+        (r.levelname, r.getMessage(), r.__dict__.get("run_chain"), r.__dict__.get("JobRunId"))
+        for r in caplog.records
+        if r.name == RETRY_LOGGER
+    ]
+    assert lines == [
+        ("INFO", "failed job run's retry delayed", None, None),
+        ("INFO", "failed job run retried", [RUN_ID, "jr_retry1"], "jr_retry1"),
+        ("INFO", "failed job run already retried by an earlier delivery", [RUN_ID, "jr_retry1"], None),
+        ("WARNING", "failed job run not retried: gave up after 2 retries", [RUN_ID, "jr_retry1", "jr_retry2"], None),
+    ]
+
+
+def test_retries_started_now_and_given_up_are_counted() -> None:
+    tally = Tally.of(retry_outcomes())
+    assert (tally.counters()["RunsRetried"], tally.counters()["RetriesExhausted"]) == (1, 1)
