@@ -19,6 +19,7 @@ from infra.deploy_settings import DeploySettings
 from infra.deployment import Deployment
 from infra.powertools_layer import powertools_layer
 from infra.queued_rule import QueuedRule
+from infra.retry_route import retry_route
 from infra.s3_source import Buckets
 from infra.schedule_source import ScheduledSource
 from infra.state import SharedState
@@ -72,8 +73,10 @@ class GlueTriggerStack(Stack):
         source = trigger.source
         if isinstance(source, ScheduleSource):
             ScheduledSource(scope, "Schedule", source=source, function=function, deployment=self._deployment)
+            retry_route(scope, function, None, self._deployment)
             return
         delivery = QueuedRule(scope, "Delivery", source=source, function=function, deployment=self._deployment)
+        retry_route(scope, function, delivery.queue, self._deployment)
         self._alarms.watch_queue(function, delivery.queue)
         self._manifests.wire(function)
         CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)

@@ -382,6 +382,8 @@ def test_tally_publishes_every_counter_even_when_zero() -> None:
         "EventsRejected": 0,
         "EventsDeadLettered": 0,
         "RunsHeldBack": 0,
+        "RunsRetried": 0,
+        "RetriesExhausted": 0,
     }
 
 

@@ -346,6 +346,8 @@ def test_the_tally_counts_outcomes_and_only_glues_errors_and_capacity_apart(mess
         "EventsRejected": 2,
         "EventsDeadLettered": 1,
         "RunsHeldBack": 2,
+        "RunsRetried": 0,
+        "RetriesExhausted": 0,
     }
     # Capacity is backpressure, not failure: it stays out of StartJobRunErrors and its alarm.
     assert dict(tally.errors) == {"InternalServiceException": 1}

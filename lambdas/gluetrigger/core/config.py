@@ -22,11 +22,13 @@ from gluetrigger.core.model import (
     Config,
     EventSource,
     JobSpec,
+    Retry,
     S3Source,
     ScheduleSource,
     Source,
     Trigger,
 )
+from gluetrigger.core.retry import RETRY_FIELDS, read_retry, retry_conflicts
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 from gluetrigger.core.start_job_run import FIELDS, is_int
 from gluetrigger.core.templates import Template, TemplateError, parse_template
@@ -53,6 +55,7 @@ TRIGGER_FIELDS = (
     "timezone",
     *BACKPRESSURE_FIELDS,
     "batch",
+    "retry",
 )
 BATCH_FIELDS = ("max_files", "window_seconds", "manifest_location")
 # s3://bucket, s3://bucket/ or s3://bucket/prefix/ (a prefix ends with '/': it names a folder).
@@ -138,6 +141,8 @@ def parse_config(data: object) -> Config:
         if trigger is not None and len(problems.errors) == before:
             triggers.append(trigger)
             documents.append(document)
+    for label, field, message in retry_conflicts(triggers):
+        problems.add(label, field, message)
     if problems.errors:
         raise ConfigError(problems.items)
     warnings = tuple(p for p in problems.items if p.warning)
@@ -229,6 +234,7 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
     batched = doc.get("batch") is not None
     if batched and idempotency_key is not None:
         problems.add(label, "idempotency_key", "a batch trigger's run is keyed by its batch id: remove idempotency_key")
+    retry = _retry(doc.get("retry"), label, problems)
     if source is None or job is None:
         return None
     _check_templates(source, job, idempotency_key, batched, (label, problems))
@@ -242,6 +248,7 @@ def _trigger(doc: Mapping[str, Any], label: str, problems: _Problems) -> Trigger
         timezone=timezone,
         **_backpressure(doc, label, problems),
         batch=batch,
+        retry=retry,
     )
 
 
@@ -253,6 +260,16 @@ def _backpressure(doc: Mapping[str, Any], label: str, problems: _Problems) -> di
         if problem is not None:
             problems.add(label, field, problem)
     return {"max_wait_seconds": max_wait, "max_concurrent_runs": max_runs}
+
+
+def _retry(raw: object, label: str, problems: _Problems) -> Retry | None:
+    """The trigger's ``retry`` block (gluetrigger.core.retry), None when absent."""
+    if isinstance(raw, Mapping):
+        problems.unknown_fields(label, "retry", raw, RETRY_FIELDS)
+    retry, retry_problems = read_retry(raw)
+    for field, message in retry_problems:
+        problems.add(label, field, message)
+    return retry
 
 
 def _check_templates(

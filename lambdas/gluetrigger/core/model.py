@@ -24,6 +24,7 @@ __all__ = [
     "Config",
     "EventSource",
     "JobSpec",
+    "Retry",
     "S3Source",
     "ScheduleSource",
     "Source",
@@ -87,6 +88,19 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """A trigger's ``retry`` block (:mod:`gluetrigger.core.retry`): its failed runs started again.
+
+    ``max_attempts`` retries at most (after the first run), of runs that ended in a state of
+    ``on``, each ``delay_seconds`` after the state event.
+    """
+
+    max_attempts: int
+    on: tuple[str, ...] = ("FAILED", "TIMEOUT", "ERROR")
+    delay_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """A trigger's StartJobRun parameters; what is not set is not sent (the job's own default applies).
 
@@ -125,6 +139,8 @@ class Trigger:
     max_concurrent_runs: int | None = None
     # Set on an S3 trigger whose files are gathered into batches, each batch one run.
     batch: Batch | None = None
+    # Set on a trigger whose failed runs are retried (gluetrigger.core.retry).
+    retry: Retry | None = None
 
     @property
     def templates_timezone(self) -> str | None:

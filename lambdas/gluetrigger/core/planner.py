@@ -17,6 +17,7 @@ from gluetrigger.core.errors import RenderError
 from gluetrigger.core.events import Ignored, InboundEvent, Malformed
 from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
 from gluetrigger.core.naming import schedule_owner
+from gluetrigger.core.retry import FailedRun, state_change
 from gluetrigger.core.run_key import run_key
 from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES, arguments_size, request
 from gluetrigger.core.templates import local_time
@@ -86,9 +87,11 @@ class Plan:
     batched: list[BatchFile] = field(default_factory=list)
     # Batches whose window is over: each closes and starts (a flush message's plan).
     flushes: list[BatchFlush] = field(default_factory=list)
+    # Runs of retry triggers' jobs that failed: each is retried, or not (gluetrigger.core.retry).
+    retries: list[FailedRun] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"runs", "ignored"}``, plus ``"rejected"`` and ``"batched"`` only when there are some."""
+        """``{"runs", "ignored"}``, plus ``"rejected"``, ``"batched"`` and ``"retries"`` only when there are some."""
         document: dict[str, Any] = {
             "runs": [r.to_json() for r in self.runs],
             "ignored": [i.to_json() for i in self.ignored],
@@ -97,6 +100,8 @@ class Plan:
             document["rejected"] = [r.to_json() for r in self.rejected]
         if self.batched:
             document["batched"] = [b.to_json() for b in self.batched]
+        if self.retries:
+            document["retries"] = [{"trigger": r.trigger.name, "failed_run": r.describe()} for r in self.retries]
         return document
 
 
@@ -110,6 +115,7 @@ class Planner:
         self._schedules = {t.name: t for t in triggers if isinstance(t.source, ScheduleSource)}
         self._events = [(t, t.source) for t in triggers if isinstance(t.source, EventSource)]
         self._batching = {t.name for t in triggers if t.batch is not None}
+        self._retrying = [t for t in triggers if t.retry is not None]
 
     def plan(self, items: Iterable[Item]) -> Plan:
         plan = Plan()
@@ -130,6 +136,8 @@ class Planner:
         return Plan(rejected=[Rejection(None, reason, origin, origin)])
 
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
+        if self._retrying and self._plan_retries(event, plan):
+            return
         misses: list[str] = []
         matched = [
             *self._s3_matches(event, misses),
@@ -148,6 +156,21 @@ class Planner:
                 plan.runs.append(_planned_run(trigger, event, groups))
             except RenderError as exc:
                 plan.rejected.append(Rejection(exc.trigger, exc.reason, event.origin, event.message_id))
+
+    def _plan_retries(self, event: InboundEvent, plan: Plan) -> bool:
+        """A state change of a retry trigger's job: a failed run to retry, or why not; whether it was one."""
+        change = state_change(event)
+        if change is None:
+            return False
+        owners = [t for t in self._retrying if t.job.name == change.job_name]
+        for trigger in owners:
+            failed = FailedRun(trigger, change, event)
+            if trigger.retry is not None and change.state in trigger.retry.on:
+                plan.retries.append(failed)
+            else:
+                reason = f"{trigger.name}: {failed.describe()} is not a state its retry.on lists"
+                plan.ignored.append(Skip(reason, event.origin, event.message_id))
+        return bool(owners)
 
     def _s3_matches(self, event: InboundEvent, misses: list[str]) -> list[_Match]:
         """S3 triggers on the event's bucket whose filters pass, with key_pattern's groups.

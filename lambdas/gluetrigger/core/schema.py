@@ -50,6 +50,13 @@ from gluetrigger.core.config import (
     TRIGGER_NAME,
 )
 from gluetrigger.core.model import DEFAULT_IDEMPOTENCY_TTL_SECONDS
+from gluetrigger.core.retry import (
+    DEFAULT_DELAY_SECONDS,
+    MAX_ATTEMPTS_LIMIT,
+    MAX_DELAY_SECONDS,
+    RETRY_FIELDS,
+    RETRY_STATES,
+)
 from gluetrigger.core.run_key import DEFAULT_RUN_KEY_ARGUMENT
 from gluetrigger.core.schedule import MAX_EXPRESSION_LENGTH
 from gluetrigger.core.start_job_run import (
@@ -114,6 +121,31 @@ _BATCH: Mapping[str, Schema] = {
     },
 }
 
+# A trigger's ``retry`` block, keyed by the parser's names (RETRY_FIELDS gives the order).
+_RETRY: Mapping[str, Schema] = {
+    "max_attempts": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_ATTEMPTS_LIMIT,
+        "description": "How many times a failed run is retried at most (the first run not counted).",
+    },
+    "on": {
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": True,
+        "items": {"enum": list(RETRY_STATES)},
+        "default": list(RETRY_STATES),
+        "description": "The run states that are retried.",
+    },
+    "delay_seconds": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": MAX_DELAY_SECONDS,
+        "default": DEFAULT_DELAY_SECONDS,
+        "description": "How long after the run failed its retry starts.",
+    },
+}
+
 # Each trigger field's value, keyed by the parser's names (TRIGGER_FIELDS gives the order).
 _TRIGGER: Mapping[str, Schema] = {
     "name": {
@@ -144,6 +176,10 @@ _TRIGGER: Mapping[str, Schema] = {
     "batch": {
         "$ref": "#/$defs/batch",
         "description": "s3 triggers only: gather files into batches, one run per batch, with a manifest.",
+    },
+    "retry": {
+        "$ref": "#/$defs/retry",
+        "description": "Retry the trigger's failed runs (StartJobRun with JobRunId), up to max_attempts times.",
     },
 }
 _TRIGGER_REQUIRED = ("name", "source", "job")
@@ -262,6 +298,7 @@ def triggers_schema() -> dict[str, Any]:
         ),
         "$defs": {
             "batch": _closed(BATCH_FIELDS, _BATCH, required=()),
+            "retry": _closed(RETRY_FIELDS, _RETRY, required=("max_attempts",)),
             "trigger": {
                 "description": "One trigger: what starts which Glue job.",
                 **_closed(TRIGGER_FIELDS, _TRIGGER, required=_TRIGGER_REQUIRED),

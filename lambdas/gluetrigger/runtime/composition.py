@@ -12,7 +12,7 @@ dead-letter queue's client is made on its first use, since most containers never
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from gluetrigger.runtime.batching import Batcher
     from gluetrigger.runtime.environment import HandlerEnvironment
     from gluetrigger.runtime.outcomes import OutcomeObserver
+    from gluetrigger.runtime.retrying import Retrier
 
 __all__ = ["build_service"]
 
@@ -80,6 +81,7 @@ def build_service(
             _dead_letter_queue(environment.dead_letter_queue_url), only, environment.max_receive_count, queue
         ),
         batching=_batcher(environment, starting, triggers, queue),
+        retrying=_retrier(glue, starting, triggers, queue),
     )
     told: list[OutcomeObserver] = [LogObserver(logger), Telemetry(publisher), *observers]
     return Service(stages, told, logger, _tracer(environment))
@@ -113,6 +115,20 @@ def _batcher(
         environment.manifest_bucket,
     )
     return Batcher(access, starting, batching)
+
+
+def _retrier(glue: Any, starting: RunStarter, triggers: list[Trigger], queue: TriggerQueue | None) -> Retrier | None:
+    """The retry triggers' retrier; None (and nothing of it imported) when no trigger retries."""
+    retrying = [trigger for trigger in triggers if trigger.retry is not None]
+    if not retrying:
+        return None
+    from gluetrigger.runtime.retrying import Retrier
+
+    delayed = [t.name for t in retrying if t.retry is not None and t.retry.delay_seconds > 0]
+    if delayed and queue is None:
+        names = ", ".join(delayed)
+        raise HandlerEnvironmentError(f"{QUEUE_URL_ENV} is required: {names} hold failed runs back on their queue")
+    return Retrier(glue, starting, queue)
 
 
 def _dead_letter_queue(url: str | None) -> DeadLetterQueue | None:

@@ -37,9 +37,12 @@ from gluetrigger.runtime.outcomes import (
     MessageFailed,
     MessageHeldBack,
     MessageReceived,
+    RetriesExhausted,
+    RetryDelayed,
     RunDuplicate,
     RunFailed,
     RunRequested,
+    RunRetried,
     RunRetrying,
     RunStarted,
     Settlement,
@@ -68,6 +71,8 @@ class LogObserver:
                 self._run(outcome)
             case Settlement():
                 self._settled(outcome)
+            case RunRetried() | RetriesExhausted() | RetryDelayed():
+                self._retry(outcome)
             case _:
                 self._delivery(outcome)
 
@@ -108,6 +113,25 @@ class LogObserver:
         if outcome.record_pending:
             message = "idempotency record not completed: it expires in progress, and a redelivery finds the run"
             self._logger.warning(message, extra=fields)
+
+    def _retry(self, outcome: RunRetried | RetriesExhausted | RetryDelayed) -> None:
+        """A retry trigger's failed run: retried (with the chain of run ids), given up on, or delayed."""
+        fields: dict[str, Any] = {"trigger": outcome.trigger, "message_id": outcome.delivery.message_id}
+        match outcome:
+            case RunRetried(chain=chain):
+                fields |= {"attempt": outcome.attempt, "max_attempts": outcome.max_attempts, "run_chain": list(chain)}
+                if outcome.duplicate:
+                    self._logger.info("failed job run already retried by an earlier delivery", extra=fields)
+                else:
+                    self._logger.info("failed job run retried", extra={**fields, "JobRunId": chain[-1]})
+            case RetriesExhausted(chain=chain):
+                fields |= {"attempts": outcome.attempts, "run_chain": list(chain)}
+                self._logger.warning(
+                    f"failed job run not retried: gave up after {outcome.attempts} retries", extra=fields
+                )
+            case RetryDelayed():
+                fields |= {"failed_run_id": outcome.job_run_id, "delay_seconds": outcome.delay_seconds}
+                self._logger.info("failed job run's retry delayed", extra=fields)
 
     def _settled(self, settlement: Settlement) -> None:
         if settlement.dead_lettered is not None or settlement.held_back is not None:

@@ -45,10 +45,14 @@ __all__ = [
     "MessageReceived",
     "Outcome",
     "OutcomeObserver",
+    "RetriesExhausted",
+    "RetryDelayed",
+    "RetryFailed",
     "RunDuplicate",
     "RunFailed",
     "RunOutcome",
     "RunRequested",
+    "RunRetried",
     "RunRetrying",
     "RunStarted",
     "Settlement",
@@ -204,16 +208,64 @@ class FileBatched:
 
 
 @dataclass(frozen=True)
-class BatchingFailed:
-    """A file could not join its batch, or a batch could not be closed or started, for ``failure``'s reason."""
+class _OfTrigger:
+    """About one trigger's work on a delivery, beside a planned run's start."""
 
     delivery: Delivery
     trigger: str
+
+
+@dataclass(frozen=True)
+class _StepFailed(_OfTrigger):
+    """A step of ``trigger`` beside StartJobRun itself failed, for ``failure``'s reason."""
+
     failure: Failure
 
     @property
     def reason(self) -> str:
         return f"{self.trigger}: {self.failure.code}: {self.failure.message}"
+
+
+@dataclass(frozen=True)
+class BatchingFailed(_StepFailed):
+    """A file could not join its batch, or a batch could not be closed or started, for ``failure``'s reason."""
+
+
+@dataclass(frozen=True)
+class RunRetried(_OfTrigger):
+    """A failed run of ``trigger`` was retried (gluetrigger.runtime.retrying), as retry ``attempt`` of ``max_attempts``.
+
+    ``chain``: the run ids from the first run to the retry, oldest first, as far as Glue's
+    PreviousRunId links could be read. ``duplicate``: an earlier delivery of the state event
+    started the retry; nothing was started now.
+    """
+
+    attempt: int
+    max_attempts: int
+    chain: tuple[str, ...]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class RetriesExhausted(_OfTrigger):
+    """A failed run of ``trigger`` was its ``attempts``-th retry: max_attempts is reached, nothing is started."""
+
+    attempts: int
+    chain: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RetryDelayed(_OfTrigger):
+    """The state event of failed run ``job_run_id`` was sent to the trigger's queue again, ``delay_seconds``
+    later: its retry starts when it comes back; this delivery is handled."""
+
+    job_run_id: str
+    delay_seconds: int
+
+
+@dataclass(frozen=True)
+class RetryFailed(_StepFailed):
+    """A failed run could not be read (GetJobRun), or its state event not delayed, for ``failure``'s reason."""
 
 
 def rejection_reason(rejection: Rejection) -> str:
@@ -241,6 +293,7 @@ class Settlement:
     dead_lettered: DeadLettered | None = None
     held_back: MessageHeldBack | None = None  # sent again, delayed, to wait for Glue capacity
     batching: tuple[BatchingFailed, ...] = ()  # what batch triggers could not do with the delivery
+    retrying: tuple[RetryFailed, ...] = ()  # what retry triggers could not do with a failed run
 
     @property
     def rejected_reasons(self) -> list[str]:
@@ -252,23 +305,23 @@ class Settlement:
     @property
     def permanent(self) -> list[str]:
         """Every reason that retrying cannot help with, one per line."""
-        return self.rejected_reasons + self._failures(retryable=False) + self._batching(retryable=False)
+        return self.rejected_reasons + self._failures(retryable=False) + self._step_reasons(retryable=False)
 
     @property
     def retryable(self) -> list[str]:
         """Every run that a later delivery may start (and every batch step it may complete)."""
-        return self._failures(retryable=True) + self._batching(retryable=True)
+        return self._failures(retryable=True) + self._step_reasons(retryable=True)
 
     @property
     def permanent_triggers(self) -> set[str]:
         """The triggers that the permanent reasons name."""
         rejected = {r.trigger for r in self.rejected if r.trigger is not None}
-        batching = {b.trigger for b in self.batching if not b.failure.retryable}
-        return rejected | batching | {o.run.trigger.name for o in self._failed(retryable=False)}
+        steps = {b.trigger for b in self._steps() if not b.failure.retryable}
+        return rejected | steps | {o.run.trigger.name for o in self._failed(retryable=False)}
 
     @property
     def retry(self) -> bool:
-        return bool(self._failed(retryable=True)) or bool(self._batching(retryable=True))
+        return bool(self._failed(retryable=True)) or bool(self._step_reasons(retryable=True))
 
     @property
     def handled(self) -> bool:
@@ -280,8 +333,12 @@ class Settlement:
     def _failed(self, *, retryable: bool) -> list[RunFailed]:
         return [o for o in self.runs if isinstance(o, RunFailed) and o.failure.retryable == retryable]
 
-    def _batching(self, *, retryable: bool) -> list[str]:
-        return [b.reason for b in self.batching if b.failure.retryable == retryable]
+    def _steps(self) -> tuple[BatchingFailed | RetryFailed, ...]:
+        """What failed beside the runs: the batch triggers' and the retry triggers' steps."""
+        return (*self.batching, *self.retrying)
+
+    def _step_reasons(self, *, retryable: bool) -> list[str]:
+        return [b.reason for b in self._steps() if b.failure.retryable == retryable]
 
     def _failures(self, *, retryable: bool) -> list[str]:
         return [
@@ -342,6 +399,10 @@ Outcome = (
     | MessageDeferred
     | FileBatched
     | BatchingFailed
+    | RunRetried
+    | RetriesExhausted
+    | RetryDelayed
+    | RetryFailed
     | InvocationEnded
 )
 

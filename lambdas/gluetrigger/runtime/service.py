@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from gluetrigger.runtime.lambda_context import LambdaContextLike
     from gluetrigger.runtime.outcomes import BatchingFailed, OutcomeObserver, RunOutcome
     from gluetrigger.runtime.planning import Planning
+    from gluetrigger.runtime.retrying import Retried, Retrier
     from gluetrigger.runtime.settling import Settler
     from gluetrigger.runtime.starting import RunStarter
 
@@ -59,6 +60,8 @@ class Stages:
     settling: Settler
     # Only when some trigger gathers files into batches (gluetrigger.runtime.batching).
     batching: Batcher | None = None
+    # Only when some trigger retries its failed runs (gluetrigger.runtime.retrying).
+    retrying: Retrier | None = None
 
 
 class Service:
@@ -131,8 +134,14 @@ class Service:
             observer.observe(EventRejected(delivery, rejection_reason(rejection), rejection.trigger))
         runs = tuple(self._stages.starting.start(delivery, run, context, observer) for run in planned.runs)
         batch_runs, batch_failures = self._batches(delivery, planned, context, observer)
+        retry_runs, retry_failures = self._retries(delivery, planned, context, observer)
         settlement = Settlement(
-            delivery, runs + batch_runs, tuple(planned.ignored), tuple(planned.rejected), batching=batch_failures
+            delivery,
+            runs + batch_runs + retry_runs,
+            tuple(planned.ignored),
+            tuple(planned.rejected),
+            batching=batch_failures,
+            retrying=retry_failures,
         )
         return self._stages.settling.settle(settlement, observer)
 
@@ -145,3 +154,12 @@ class Service:
             return (), ()
         done = batching.process(delivery, (planned.batched, planned.flushes), context, observer)
         return tuple(done.runs), tuple(done.failures)
+
+    def _retries(
+        self, delivery: Delivery, planned: Plan, context: LambdaContextLike, observer: OutcomeObserver
+    ) -> Retried:
+        """The failed runs ``planned`` holds, retried (or not): the retries started, and what failed."""
+        retrying = self._stages.retrying
+        if retrying is None or not planned.retries:
+            return (), ()
+        return retrying.process(delivery, planned.retries, context, observer)

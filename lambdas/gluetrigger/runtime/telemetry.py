@@ -27,8 +27,10 @@ from gluetrigger.runtime.outcomes import (
     EventIgnored,
     EventRejected,
     InvocationEnded,
+    RetriesExhausted,
     RunDuplicate,
     RunFailed,
+    RunRetried,
     RunStarted,
 )
 
@@ -44,7 +46,9 @@ __all__ = [
     "EVENTS_IGNORED",
     "EVENTS_REJECTED",
     "JOB_RUNS_STARTED",
+    "RETRIES_EXHAUSTED",
     "RUNS_HELD_BACK",
+    "RUNS_RETRIED",
     "START_JOB_RUN_ERRORS",
     "MetricsPublisher",
     "Tally",
@@ -62,6 +66,10 @@ EVENTS_DEAD_LETTERED = "EventsDeadLettered"
 # throttling, or held back before asking): backpressure, not failure, so not StartJobRunErrors,
 # whose alarm is for calls that fail.
 RUNS_HELD_BACK = "RunsHeldBack"
+# Failed runs of retry triggers started again (each also counts in JobRunsStarted), and failed
+# runs given up on at max_attempts: a job that keeps failing shows here.
+RUNS_RETRIED = "RunsRetried"
+RETRIES_EXHAUSTED = "RetriesExhausted"
 START_JOB_RUN_ERRORS = "StartJobRunErrors"
 ERROR_CODE_DIMENSION = "ErrorCode"
 
@@ -76,6 +84,8 @@ class Tally:
     rejected: int = 0
     dead_lettered: int = 0
     held_back: int = 0
+    retried: int = 0
+    exhausted: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # error code -> failed StartJobRuns
 
     @classmethod
@@ -98,7 +108,16 @@ class Tally:
                     tally.rejected += 1
                 case DeadLettered():
                     tally.dead_lettered += 1
+                case RunRetried() | RetriesExhausted():
+                    tally.retries(outcome)
         return tally
+
+    def retries(self, outcome: RunRetried | RetriesExhausted) -> None:
+        """Count a retry trigger's failed run: retried now (not by an earlier delivery), or given up on."""
+        if isinstance(outcome, RetriesExhausted):
+            self.exhausted += 1
+        elif not outcome.duplicate:
+            self.retried += 1
 
     def counters(self) -> dict[str, int]:
         return {
@@ -108,6 +127,8 @@ class Tally:
             EVENTS_REJECTED: self.rejected,
             EVENTS_DEAD_LETTERED: self.dead_lettered,
             RUNS_HELD_BACK: self.held_back,
+            RUNS_RETRIED: self.retried,
+            RETRIES_EXHAUSTED: self.exhausted,
         }
 
 

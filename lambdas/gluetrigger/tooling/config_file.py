@@ -22,6 +22,8 @@ keys...), such a plain scalar would be sent as something the user never wrote, s
 with one line saying to quote it (:func:`rewritten_text`); a plain scalar whose text is unchanged
 (``3``, ``true``, ``2.5``) is still accepted and sent as written. Numeric and boolean fields keep
 their types. These problems are reported together with every other problem of the config.
+A mapping key is always the text written: triggers.yaml's keys are field and argument names, so a
+plain ``on:`` (a retry block's states) is the key ``on``, not YAML 1.1's true.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
+_STR_TAG = "tag:yaml.org,2002:str"
 # The implicit types a plain scalar may resolve to instead of text.
 _NOT_TEXT_TAGS = frozenset({_BOOL_TAG, _INT_TAG, _FLOAT_TAG, _NULL_TAG})
 # Fields that hold text, besides argument values: a trigger's, its source's (any type) and its job's.
@@ -145,6 +148,8 @@ class _Loader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
+            if isinstance(key_node, ScalarNode) and key_node.style is None and key_node.tag == _BOOL_TAG:
+                key_node.tag = _STR_TAG  # on, off, yes, no as keys: the names written
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) or key is None:
                 if key in seen:

@@ -26,12 +26,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.core.retry import RETRY_STATES
 from gluetrigger.tooling.local.endpoint import MAX_PORT, EndpointError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from gluetrigger.core.model import Config
+    from gluetrigger.core.model import Config, Trigger
     from gluetrigger.tooling.local.bursts import Bursts
     from gluetrigger.tooling.local.console import Console
     from gluetrigger.tooling.local.demo import Demo
@@ -55,7 +56,7 @@ class _CommandError(GlueTriggerError):
 
 
 def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
-    """Add ``local`` (with its ``fire`` action) and ``runs`` to the ``gluetrigger`` parser."""
+    """Add ``local`` (with its ``fire`` and ``fail`` actions) and ``runs`` to the ``gluetrigger`` parser."""
     local = sub.add_parser(
         "local",
         help="run the service on an AWS emulator: no AWS account, no Docker",
@@ -74,19 +75,7 @@ def register_local_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     )
     _run_options(local)
     local.set_defaults(command=_guarded(_local))
-    actions = local.add_subparsers(metavar="ACTION", title="actions (against a running `gluetrigger local`)")
-    fire = actions.add_parser(
-        "fire",
-        help="fire a schedule trigger now",
-        description="Deliver a schedule "
-        "trigger's Scheduled Event, timed now, to its queue on a running `gluetrigger local`.",
-    )
-    fire.add_argument("trigger", metavar="TRIGGER", help="a schedule trigger of the config")
-    # Given before or after `fire` (`local --config X fire T`, `local fire T --config X`): a
-    # subparser's own default would overwrite the value `local` parsed, so it has none.
-    _config_option(fire, default=argparse.SUPPRESS)
-    _endpoint_option(fire, default=argparse.SUPPRESS)
-    fire.set_defaults(command=_guarded(_fire))
+    _register_actions(local)
     _register_runs(sub)
 
 
@@ -100,6 +89,40 @@ def _register_runs(sub: Subparsers[argparse.ArgumentParser]) -> None:
     runs.add_argument("--aws", action="store_true", help="list the config's jobs' runs on AWS (your shell's account)")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(command=_guarded(_runs))
+
+
+def _register_actions(local: argparse.ArgumentParser) -> None:
+    """``local fire`` and ``local fail``: actions against a running `gluetrigger local`."""
+    actions = local.add_subparsers(metavar="ACTION", title="actions (against a running `gluetrigger local`)")
+    _action(
+        actions.add_parser(
+            "fire",
+            help="fire a schedule trigger now",
+            description="Deliver a schedule "
+            "trigger's Scheduled Event, timed now, to its queue on a running `gluetrigger local`.",
+        ),
+        "a schedule trigger of the config",
+        _fire,
+    )
+    fail = actions.add_parser(
+        "fail",
+        help="end a job run as failed, as Glue would tell it (to rehearse retries)",
+        description="Put the Glue Job State Change event of a run of the trigger's job (the newest, "
+        "unless --run) on the default bus of a running `gluetrigger local`: a trigger with `retry` retries it.",
+    )
+    fail.add_argument("--run", metavar="JOB_RUN_ID", help="the run that fails (default: the job's newest)")
+    fail.add_argument("--state", choices=RETRY_STATES, default="FAILED", help="the state it ends in (default: FAILED)")
+    _action(fail, "a trigger of the config (its job's run fails)", _fail)
+
+
+def _action(parser: argparse.ArgumentParser, trigger_help: str, command: Callable[[argparse.Namespace], int]) -> None:
+    """An action's TRIGGER argument, its --config and --endpoint-url, and what it runs."""
+    parser.add_argument("trigger", metavar="TRIGGER", help=trigger_help)
+    # Given before or after the action (`local --config X fire T`, `local fire T --config X`): a
+    # subparser's own default would overwrite the value `local` parsed, so it has none.
+    _config_option(parser, default=argparse.SUPPRESS)
+    _endpoint_option(parser, default=argparse.SUPPRESS)
+    parser.set_defaults(command=_guarded(command))
 
 
 def _run_options(local: argparse.ArgumentParser) -> None:
@@ -308,24 +331,28 @@ def _until_interrupted() -> NoReturn:
         time.sleep(3600)  # Ctrl-C or SIGTERM raises KeyboardInterrupt here
 
 
+def _config_trigger(args: argparse.Namespace) -> Trigger:
+    """The trigger ``args.trigger`` names in ``args.config``; a usage error naming the known ones if none."""
+    config = _load(args.config)
+    try:
+        return config.trigger(args.trigger)
+    except KeyError:
+        known = ", ".join(t.name for t in config.triggers)
+        raise _CommandError(EXIT_USAGE, f"{args.trigger!r} is not in {args.config} (triggers: {known})") from None
+
+
 def _fire(args: argparse.Namespace) -> int:
     from gluetrigger.core.model import ScheduleSource
     from gluetrigger.tooling.local.endpoint import activate
     from gluetrigger.tooling.local.provision import queue_name
     from gluetrigger.tooling.local.scheduler import scheduled_event, send_scheduled_event
 
-    config = _load(args.config)
-    try:
-        trigger = config.trigger(args.trigger)
-    except KeyError:
-        known = ", ".join(t.name for t in config.triggers)
-        raise _CommandError(EXIT_USAGE, f"{args.trigger!r} is not in {args.config} (triggers: {known})") from None
+    trigger = _config_trigger(args)
     if not isinstance(trigger.source, ScheduleSource):
         raise _CommandError(
             EXIT_USAGE, f"{trigger.name} is a {trigger.source.type} trigger; only schedule triggers fire"
         )
-    # `local --port N fire T`: the embedded emulator of the `gluetrigger local --port N` that runs.
-    endpoint = _endpoint(args.endpoint_url or (f"http://127.0.0.1:{args.port}" if args.port else None), args.config)
+    endpoint = _action_endpoint(args)
     activate(endpoint)
     with _reaching(endpoint.url):
         sqs = endpoint.client("sqs")
@@ -339,6 +366,29 @@ def _fire(args: argparse.Namespace) -> int:
         event = scheduled_event(trigger, datetime.now(UTC), account, endpoint.region)
         send_scheduled_event(sqs, url, event)
     print(f"fired {trigger.name}: Scheduled Event {event['id']} at {event['time']}")
+    return EXIT_OK
+
+
+def _fail(args: argparse.Namespace) -> int:
+    from gluetrigger.tooling.local.endpoint import activate
+    from gluetrigger.tooling.local.runs import list_runs, put_state_change
+
+    trigger = _config_trigger(args)
+    job = trigger.job.name
+    endpoint = _action_endpoint(args)
+    activate(endpoint)
+    with _reaching(endpoint.url):
+        runs = list_runs(endpoint.client("glue"), job)
+        chosen = [run for run in runs if run.run_id == args.run] if args.run else runs[-1:]
+        if not chosen:
+            which = f"no run {args.run} of job {job}" if args.run else f"no run of job {job} yet"
+            raise _CommandError(EXIT_FAILED, f"{endpoint.url} has {which}")
+        try:
+            event_id = put_state_change(endpoint.client("events"), chosen[0], args.state)
+        except GlueTriggerError as exc:
+            raise _CommandError(EXIT_FAILED, f"{endpoint.url}: {exc}") from None
+    retried = "" if trigger.retry is not None else f" ({trigger.name} has no retry: it will ignore it)"
+    print(f"failed {chosen[0].run_id} of {job}: Glue Job State Change {event_id} ({args.state}){retried}")
     return EXIT_OK
 
 
@@ -396,6 +446,11 @@ def _glue(args: argparse.Namespace) -> tuple[str, Any]:
     endpoint = _endpoint(args.endpoint_url, args.config)
     activate(endpoint)
     return endpoint.url, endpoint.client("glue")
+
+
+def _action_endpoint(args: argparse.Namespace) -> Endpoint:
+    """The emulator an action reaches (``local --port N ACTION``: the embedded one of `gluetrigger local --port N`)."""
+    return _endpoint(args.endpoint_url or (f"http://127.0.0.1:{args.port}" if args.port else None), args.config)
 
 
 def _endpoint(url: str | None, config_path: str) -> Endpoint:

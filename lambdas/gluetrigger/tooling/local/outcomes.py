@@ -5,8 +5,9 @@ outcome as a value (:mod:`gluetrigger.runtime.outcomes`); each local function is
 :class:`OutcomeRecorder`, which turns those into :class:`Outcome` entries of the
 :class:`OutcomeLog`: a run started (of a batch of files, for a batch trigger), found started by
 an earlier delivery, or not started; a file that joined its trigger's batch; a message held back
-to wait for Glue capacity (sent to its queue again, delayed: it comes back as a new message); an
-event ignored; a message rejected (unreadable, unmappable, or failed for good, at once to the
+to wait for Glue capacity (sent to its queue again, delayed: it comes back as a new message), or
+a failed run's retry held back for its delay_seconds; an event ignored (also a failed run given
+up on at its trigger's max_attempts); a message rejected (unreadable, unmappable, or failed for good, at once to the
 DLQ when it is ``dead_lettered``); a message that raised. A run refused for capacity is not an
 error: the message's held-back line says what became of it. The log is also what the demo waits
 on: it blocks until the expected outcomes have arrived, with a deadline, instead of sleeping.
@@ -33,6 +34,8 @@ from gluetrigger.runtime.outcomes import (
     HoldBackRefused,
     MessageFailed,
     MessageHeldBack,
+    RetriesExhausted,
+    RetryDelayed,
     RunDuplicate,
     RunFailed,
     RunStarted,
@@ -150,6 +153,8 @@ class OutcomeRecorder:
                 return [self._run(outcome)]
             case FileBatched() | MessageHeldBack() | HoldBackRefused() | BatchingFailed():
                 return self._burst(outcome)
+            case RetriesExhausted() | RetryDelayed():
+                return [self._retry(outcome)]
             case EventIgnored(delivery=delivery, skip=skip):
                 return [self._entry(delivery, self._trigger, "ignored", skip.reason)]
             case DeadLettered(delivery=delivery, trigger=trigger):
@@ -185,6 +190,14 @@ class OutcomeRecorder:
                     self._entry(delivery, outcome.trigger, "error", outcome.reason.removeprefix(f"{outcome.trigger}: "))
                 ]
         return []  # a held-back copy finding its file batched already: its batch's start is the line
+
+    def _retry(self, outcome: RetriesExhausted | RetryDelayed) -> Outcome:
+        """A retry trigger's failed run given up on (a retry started is a run's line), or its retry delayed."""
+        if isinstance(outcome, RetryDelayed):
+            reason = f"run {outcome.job_run_id} failed: retried in {outcome.delay_seconds} s"
+            return self._entry(outcome.delivery, outcome.trigger, "held back", reason)
+        reason = f"gave up after {outcome.attempts} retries: {' -> '.join(outcome.chain)}"
+        return self._entry(outcome.delivery, outcome.trigger, "ignored", reason)
 
     def _run(self, outcome: handler.RunOutcome) -> Outcome:
         delivery, run = outcome.delivery, outcome.run

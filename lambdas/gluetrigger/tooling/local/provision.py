@@ -7,6 +7,9 @@ redrive policy to a shared dead-letter queue (where the handler also sends what 
 with the reason, as deployed functions do). Schedule triggers get a queue too: the emulator
 never fires schedules, so local mode's scheduler (and ``gluetrigger local fire``) put their
 Scheduled Events there, which lets another process fire one and gives them the same retries.
+A trigger with ``retry`` has one more rule, as in the stack: Glue Job State Change events of its
+job, on the default bus, to its queue (``gluetrigger local fail`` puts one there: moto's runs
+never fail on their own).
 The Glue jobs are placeholders with the configured names, so StartJobRun finds them, each with the
 MaxConcurrentRuns of :func:`gluetrigger.tooling.local.bursts.job_limits` when that says one. Batch
 triggers' manifests go to a bucket made here (the stack makes one too) unless the trigger names a
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from gluetrigger.core.idempotency_record import key_schema, time_to_live
 from gluetrigger.core.model import EventSource, S3Source
 from gluetrigger.core.naming import schedule_resource_name
+from gluetrigger.core.retry import state_change_pattern
 from gluetrigger.core.routing import object_created_pattern
 from gluetrigger.tooling.local.bursts import job_limits
 
@@ -38,6 +42,7 @@ __all__ = [
     "MANIFEST_BUCKET",
     "MAX_RECEIVE_COUNT",
     "RESOURCE_PREFIX",
+    "RETRY_RULE_PREFIX",
     "VISIBILITY_TIMEOUT_SECONDS",
     "Queue",
     "Routing",
@@ -56,6 +61,8 @@ VISIBILITY_TIMEOUT_SECONDS = 10
 PLACEHOLDER_SCRIPTS = f"s3://{RESOURCE_PREFIX}-local-placeholder"
 PLACEHOLDER_DESCRIPTION = "placeholder created by gluetrigger local"
 MANIFEST_BUCKET = f"{RESOURCE_PREFIX}-local-manifests"
+# The rules of retry triggers, beside their own ones (``gluetrigger.<trigger>``).
+RETRY_RULE_PREFIX = f"{RESOURCE_PREFIX}-retries"
 
 
 @dataclass(frozen=True)
@@ -105,12 +112,16 @@ def provision(config: Config, endpoint: Endpoint, max_concurrent_runs: int | Non
     for job, limit in job_limits(config, max_concurrent_runs).items():
         _job(glue, next(t for t in config.triggers if t.job.name == job), account, limit)
     for trigger in config.triggers:
+        name, queue = schedule_resource_name(RESOURCE_PREFIX, trigger.name), queues[trigger.name]
         if isinstance(trigger.source, S3Source):
-            _rule(events, trigger.name, "default", object_created_pattern(trigger.source), queues[trigger.name])
+            _rule(events, name, "default", object_created_pattern(trigger.source), queue)
         elif isinstance(trigger.source, EventSource):
             bus = event_bus_name(trigger.source)
             _event_bus(events, bus)
-            _rule(events, trigger.name, bus, trigger.source.pattern, queues[trigger.name])
+            _rule(events, name, bus, trigger.source.pattern, queue)
+        if trigger.retry is not None:
+            name = schedule_resource_name(RETRY_RULE_PREFIX, trigger.name)
+            _rule(events, name, "default", state_change_pattern(trigger), queue)
     return Routing(account=account, queues=queues, dead_letter_queue=dead_letter, manifest_bucket=manifests)
 
 
@@ -194,7 +205,6 @@ def _event_bus(events: Any, bus: str) -> None:
         events.create_event_bus(Name=bus)
 
 
-def _rule(events: Any, trigger: str, bus: str, pattern: dict[str, Any], queue: Queue) -> None:
-    name = schedule_resource_name(RESOURCE_PREFIX, trigger)
+def _rule(events: Any, name: str, bus: str, pattern: dict[str, Any], queue: Queue) -> None:
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue.arn}])

@@ -1,11 +1,15 @@
 """``gluetrigger runs``: the Glue job runs an emulator holds, for checking what local mode did.
 
 GetJobRuns is the ground truth the demo and the tests count: whatever the handler logged, a
-run exists only if the emulator recorded it.
+run exists only if the emulator recorded it. ``gluetrigger local fail`` ends a run as Glue would
+tell it (:func:`put_state_change`): moto's runs never fail on their own, so retries are rehearsed
+by putting the Glue Job State Change event on the default bus, where a retry trigger's rule
+routes it to its queue.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["JobRun", "format_runs", "list_runs"]
+from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.core.retry import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+
+__all__ = ["JobRun", "format_runs", "list_runs", "put_state_change"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +88,19 @@ def format_runs(runs: list[JobRun]) -> list[list[str]]:
         arguments = " ".join(f"{name}={value}" for name, value in sorted(run.arguments.items()))
         rows.append([started, run.job, run.state, run.run_id, arguments or "-"])
     return rows
+
+
+def put_state_change(events: Any, run: JobRun, state: str) -> str:
+    """Put on the default bus the Glue Job State Change event Glue sends when ``run`` ends in ``state``; its id."""
+    detail = {
+        "jobName": run.job,
+        "severity": "ERROR",
+        "state": state,
+        "jobRunId": run.run_id,
+        "message": f"JobName:{run.job} and JobRunId:{run.run_id} ended {state} (gluetrigger local fail)",
+    }
+    entry = {"Source": STATE_CHANGE_SOURCE, "DetailType": STATE_CHANGE_DETAIL_TYPE, "Detail": json.dumps(detail)}
+    [result] = events.put_events(Entries=[entry])["Entries"]
+    if "EventId" not in result:
+        raise GlueTriggerError(f"PutEvents refused the event: {result.get('ErrorCode')}: {result.get('ErrorMessage')}")
+    return str(result["EventId"])
