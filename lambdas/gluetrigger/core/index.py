@@ -101,16 +101,18 @@ class EventIndex:
 
     def __init__(self, triggers: Iterable[Trigger]) -> None:
         self.entries = _event_entries(triggers)  # config order: the order of an explanation's misses
+        # The top-level keys of an event some pattern reads: the only ones worth flattening.
+        self.roots: frozenset[str] = frozenset().union(*(entry.pattern.roots for entry in self.entries))
         self._by_pair: dict[tuple[str, str], list[EventEntry]] = {}
         self._by_source: dict[str, list[EventEntry]] = {}
         self._by_type: dict[str, list[EventEntry]] = {}
         self._unindexed: list[EventEntry] = []
-        # Each pattern's first field, when it requires plain values of source or detail-type.
-        self._leads: dict[int, tuple[str, frozenset[str]]] = {}
+        # The fields at the head of each pattern that require plain values of source or detail-type.
+        self._leads: dict[int, list[tuple[str, frozenset[str]]]] = {}
         self._kept: dict[tuple[str, str], tuple[tuple[_Explained, ...], tuple[EventEntry, ...]]] = {}
         for entry in self.entries:
-            lead = entry.pattern.leading_exact()
-            if lead is not None and lead[0] in (_SOURCE, _DETAIL_TYPE):
+            lead = list(itertools.takewhile(_indexed, entry.pattern.leading_exact()))
+            if lead:
                 self._leads[entry.position] = lead
             sources = entry.pattern.exact_values(_SOURCE)
             types = entry.pattern.exact_values(_DETAIL_TYPE)
@@ -150,9 +152,9 @@ class EventIndex:
         """Why each event trigger's pattern does not match, ``"name: path: reason"`` in config order;
         the matching ones left out.
 
-        A pattern whose first field requires other values of source or detail-type than the
-        event's is explained by that field alone, the same for every event of that source and
-        detail-type: those explanations are kept, so an unmatched event costs only the others.
+        A pattern that begins with fields on source and detail-type, one of which refuses the
+        event's value, is explained by that field alone, the same for every event of that source
+        and detail-type: those explanations are kept, so an unmatched event costs only the others.
         """
         source, detail_type = envelope.get(_SOURCE), envelope.get(_DETAIL_TYPE)
         if not (isinstance(source, str) and isinstance(detail_type, str)):
@@ -174,12 +176,16 @@ class EventIndex:
         refused: list[EventEntry] = []
         others: list[EventEntry] = []
         for entry in self.entries:
-            lead = self._leads.get(entry.position)
-            (refused if lead is not None and values[lead[0]] not in lead[1] else others).append(entry)
+            lead = self._leads.get(entry.position, ())
+            (refused if any(values[path] not in allowed for path, allowed in lead) else others).append(entry)
         if len(self._kept) >= _KEPT_PAIRS:
             self._kept.clear()
         kept = self._kept[source, detail_type] = (tuple(_explained(refused, flat)), tuple(others))
         return kept
+
+
+def _indexed(field: tuple[str, frozenset[str]]) -> bool:
+    return field[0] in (_SOURCE, _DETAIL_TYPE)
 
 
 def _explained(entries: Iterable[EventEntry], flat: FlatEvent) -> list[_Explained]:

@@ -40,7 +40,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, TypeGuard
@@ -144,13 +144,21 @@ class CompiledPattern:
     Otherwise the full search decides, exactly as :func:`matches` defines it.
     """
 
-    __slots__ = ("_fields", "_paths", "_plain", "_terms")
+    __slots__ = ("_fields", "_paths", "_plain", "_terms", "roots")
 
     def __init__(self, pattern: Mapping[str, Any]) -> None:
         self._terms = tuple(_terms(pattern, ""))
         self._fields = tuple(term for term in self._terms if isinstance(term, _Field))
         self._plain = len(self._fields) == len(self._terms)  # no "$or"
         self._paths = frozenset(field.path for field in self._fields)
+        # The top-level keys of an event that can hold a field this pattern names: "detail.a.b"
+        # may come from the key "detail", "detail.a" or "detail.a.b" (names are joined with dots).
+        self.roots = frozenset(
+            path.rsplit(".", cut)[0]
+            for field, _ in _placed_fields(self._terms, ())
+            for path in [field.path]
+            for cut in range(path.count(".") + 1)
+        )
 
     def exact_values(self, path: str) -> frozenset[str] | None:
         """The strings the field at ``path`` must equal, when the pattern (outside ``$or``) allows only
@@ -163,17 +171,20 @@ class CompiledPattern:
                 return field.exact
         return None
 
-    def leading_exact(self) -> tuple[str, frozenset[str]] | None:
-        """The path and strings of the pattern's first field, when it comes before any ``$or`` and
-        allows only plain strings; None otherwise.
+    def leading_exact(self) -> list[tuple[str, frozenset[str]]]:
+        """The path and strings of each field at the head of the pattern that allows only plain
+        strings, up to the first that allows anything else or the first ``$or``.
 
-        An event whose value there is another string is explained by that field alone, whatever
-        else it holds, so an explanation may be kept for every event with that value.
+        When such a field refuses an event whose values at the fields before it pass, an
+        explanation names it, whatever else the event holds: it may be kept for every event with
+        the same values there.
         """
-        first = self._terms[0]
-        if not isinstance(first, _Field) or first.exact is None:
-            return None
-        return first.path, first.exact
+        lead: list[tuple[str, frozenset[str]]] = []
+        for term in self._terms:
+            if not isinstance(term, _Field) or term.exact is None:
+                break
+            lead.append((term.path, term.exact))
+        return lead
 
     def matches(self, flat: FlatEvent) -> bool:
         if self._independent(flat):
@@ -517,9 +528,15 @@ def _search(fields: list[_Field], ors: Sequence[_Or], flat: FlatEvent) -> bool:
     return False
 
 
-def flatten(event: Mapping[str, Any]) -> FlatEvent:
-    """``event`` as matching reads it: flatten once, then match it against every pattern."""
+def flatten(event: Mapping[str, Any], roots: Set[str] | None = None) -> FlatEvent:
+    """``event`` as matching reads it: flatten once, then match it against every pattern.
+
+    ``roots``: the only top-level keys to read (:attr:`CompiledPattern.roots` of every pattern
+    the event will meet); the rest of an event is never looked at, so need not be flattened.
+    """
     flat = FlatEvent({}, {})
+    if roots is not None:
+        event = {key: value for key, value in event.items() if str(key) in roots}
     _walk_object(event, "", {}, flat, itertools.count())
     return flat
 

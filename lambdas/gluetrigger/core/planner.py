@@ -137,7 +137,7 @@ class Planner:
         return Plan(rejected=[Rejection(None, reason, origin, origin)])
 
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
-        flat = _Flat(event)
+        flat = _Flat(event, self._events.roots)
         matched = [*self._s3_matches(event), *self._schedule_matches(event), *self._event_matches(event, flat)]
         if not matched:
             misses = self._misses(event, flat)
@@ -204,15 +204,16 @@ class Planner:
 class _Flat:
     """An event's envelope as patterns read it: flattened once, and only when a pattern needs it."""
 
-    def __init__(self, event: InboundEvent) -> None:
+    def __init__(self, event: InboundEvent, roots: frozenset[str]) -> None:
         self._envelope = event.envelope
+        self._roots = roots
         self._flat: FlatEvent | None = None
 
     def get(self) -> FlatEvent:
         if self._flat is None:
             from gluetrigger.core.patterns import flatten
 
-            self._flat = flatten(self._envelope or {})
+            self._flat = flatten(self._envelope or {}, self._roots)
         return self._flat
 
 
