@@ -38,7 +38,7 @@ PATTERNS = (
     {"detail": {"items": {"sku": ["x"], "gift": [{"exists": False}]}}},
     {"detail-type": [{"equals-ignore-case": "order placed"}], "source": ["com.example.orders"]},
 )
-DETAILS = (
+DETAILS: tuple[dict[str, Any], ...] = (
     {},
     {"status": "OK"},
     {"status": "FAILED", "items": [{"sku": "x", "gift": True}, {"sku": "y"}]},

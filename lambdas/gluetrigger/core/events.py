@@ -205,7 +205,8 @@ def document_problem(document: object) -> str | None:
                 # An ASCII string (a flag CPython keeps) holds no surrogate.
                 if not child.isascii() and _SURROGATE.search(child):
                     return "not valid Unicode (it holds a lone surrogate, \\ud800-\\udfff)"
-            elif not isinstance(child, _SCALARS) and isinstance(child, Mapping | list):
+            elif isinstance(child, dict | list) or (not isinstance(child, _SCALARS) and isinstance(child, Mapping)):
+                # dict before Mapping: a check against the abstract class is the slow one.
                 pending.append((child, depth + 1))
     return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gluetrigger.core.batching import BatchFile, BatchFlush
@@ -25,6 +26,8 @@ from gluetrigger.core.variables import event_variables
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from jmespath.parser import ParsedResult
 
     from gluetrigger.core.events import Item
     from gluetrigger.core.model import Config, Trigger
@@ -311,10 +314,16 @@ class _Resolver:
         return moment.strftime(placeholder.arg)
 
 
-def _query(expression: str, raw: object) -> str | None:
+@lru_cache(maxsize=256)
+def _compiled(expression: str) -> ParsedResult:
+    """The ``${event:EXPR}`` expression parsed once, not on every event (config expressions are few)."""
     import jmespath
 
-    found = jmespath.search(expression, raw)
+    return jmespath.compile(expression)
+
+
+def _query(expression: str, raw: object) -> str | None:
+    found = _compiled(expression).search(raw)
     if found is None or isinstance(found, str):
         return found
     if isinstance(found, bool):
