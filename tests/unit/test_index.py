@@ -3,6 +3,8 @@ trying every trigger on every event finds and explains."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -89,19 +91,12 @@ def _config(kinds: list[tuple[Any, ...]]) -> dict[str, Any]:
     return {"triggers": triggers}
 
 
+# The example custom event, its identity and content replaced.
+EXAMPLE = json.loads((Path(__file__).parents[2] / "examples/events/eventbridge-custom-event.json").read_text())
+
+
 def _envelope(number: int, source: str, detail_type: str, detail: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": f"e{number}",
-        "detail-type": detail_type,
-        "source": source,
-        "account": "111122223333",
-        "time": "2026-11-24T09:20:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-        **fields,
-    }
+    return {**EXAMPLE, "id": f"e{number}", "source": source, "detail-type": detail_type, "detail": detail, **fields}
 
 
 S3_EVENTS = st.builds(lambda bucket, key: ("s3", bucket, key), st.sampled_from(BUCKETS), st.sampled_from(KEYS))

@@ -544,15 +544,18 @@ CORPUS_EVENTS = [param.values[1] for param in MATCHING]
 CORPUS_KEYS = sorted({key for pattern in CORPUS_PATTERNS for key in pattern})
 
 
-@given(
-    pattern=st.sampled_from(CORPUS_PATTERNS),
-    event=st.sampled_from(CORPUS_EVENTS) | st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4),
-    overrides=st.dictionaries(st.sampled_from(CORPUS_KEYS), JSON_VALUES, max_size=3),
-)
+# The corpus's patterns; its events, odd events, and corpus events with some fields replaced by odd values.
+CORPUS_CASES = {
+    "pattern": st.sampled_from(CORPUS_PATTERNS),
+    "event": st.sampled_from(CORPUS_EVENTS) | st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4),
+    "overrides": st.dictionaries(st.sampled_from(CORPUS_KEYS), JSON_VALUES, max_size=3),
+}
+
+
+@given(**CORPUS_CASES)
 def test_an_explanation_exists_exactly_when_nothing_matches(
     pattern: dict[str, Any], event: dict[str, Any], overrides: dict[str, Any]
 ) -> None:
-    # The corpus's events, odd events, and corpus events with some fields replaced by odd values.
     event = {**event, **overrides}
     explanation = explain_mismatch(pattern, event)
     assert (explanation is None) is matches(pattern, event)
@@ -572,11 +575,7 @@ def _reference_explanation(pattern: dict[str, Any], event: dict[str, Any]) -> tu
     return None
 
 
-@given(
-    pattern=st.sampled_from(CORPUS_PATTERNS),
-    event=st.sampled_from(CORPUS_EVENTS) | st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4),
-    overrides=st.dictionaries(st.sampled_from(CORPUS_KEYS), JSON_VALUES, max_size=3),
-)
+@given(**CORPUS_CASES)
 def test_a_compiled_pattern_matches_and_explains_as_the_full_search_does(
     pattern: dict[str, Any], event: dict[str, Any], overrides: dict[str, Any]
 ) -> None:
