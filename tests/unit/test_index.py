@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.matching import events_for, planner_for
 from gluetrigger.core.config import parse_config
-from gluetrigger.core.events import InboundEvent, normalize
+from gluetrigger.core.events import InboundEvent, normalize, normalize_decoded_message
 from gluetrigger.core.index import S3Index
 from gluetrigger.core.model import Config, S3Source, ScheduleSource
 from gluetrigger.core.naming import schedule_owner
@@ -272,3 +274,15 @@ def test_a_kept_explanation_and_a_fresh_one_interleave_in_config_order() -> None
         ' "com.example.billing" is not "com.example.orders")'
         for n, status in enumerate(("FAILED", "LATE"))
     ]
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_benchmarks_events_plan_as_its_mix_says(count: int) -> None:
+    # bench/matching.py: of every ten events, eight start a run or join a batch (five s3, two
+    # custom, one scheduled) and two are ignored, each with its explanation.
+    planner = planner_for(count)
+    plans = [planner.plan(normalize_decoded_message(event, f"m{n}")) for n, event in enumerate(events_for(count, 100))]
+    assert sum(len(plan.runs) + len(plan.batched) for plan in plans) == 80
+    assert [len(plan.runs) + len(plan.batched) + len(plan.ignored) for plan in plans] == [1] * 100
+    assert not any(plan.rejected for plan in plans)
+    assert all(" (" in skip.reason for plan in plans for skip in plan.ignored)
