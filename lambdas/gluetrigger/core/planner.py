@@ -166,9 +166,10 @@ class Planner:
             source = entry.source
             if not key.endswith(source.suffix):
                 continue
-            found = None if source.key_pattern is None else source.key_pattern.search(key)
-            if source.key_pattern is None or found is not None:
-                matched.append((entry.trigger, found.groupdict() if found else {}))
+            if source.key_pattern is None:
+                matched.append((entry.trigger, {}))
+            elif (found := source.key_pattern.search(key)) is not None:
+                matched.append((entry.trigger, found.groupdict()))
         return matched
 
     def _schedule_matches(self, event: InboundEvent) -> list[_Match]:
