@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gluetrigger.core.patterns import explain_mismatch, matches, validate_pattern
+from gluetrigger.core import patterns
+from gluetrigger.core.patterns import CompiledPattern, explain_mismatch, flatten, matches, validate_pattern
 
 # The "Object Created" event S3 sends to EventBridge (AWS docs, "Amazon S3 Event Notifications").
 S3_OBJECT_CREATED: dict[str, Any] = {
@@ -543,15 +544,18 @@ CORPUS_EVENTS = [param.values[1] for param in MATCHING]
 CORPUS_KEYS = sorted({key for pattern in CORPUS_PATTERNS for key in pattern})
 
 
-@given(
-    pattern=st.sampled_from(CORPUS_PATTERNS),
-    event=st.sampled_from(CORPUS_EVENTS) | st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4),
-    overrides=st.dictionaries(st.sampled_from(CORPUS_KEYS), JSON_VALUES, max_size=3),
-)
+# The corpus's patterns; its events, odd events, and corpus events with some fields replaced by odd values.
+CORPUS_CASES = {
+    "pattern": st.sampled_from(CORPUS_PATTERNS),
+    "event": st.sampled_from(CORPUS_EVENTS) | st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4),
+    "overrides": st.dictionaries(st.sampled_from(CORPUS_KEYS), JSON_VALUES, max_size=3),
+}
+
+
+@given(**CORPUS_CASES)
 def test_an_explanation_exists_exactly_when_nothing_matches(
     pattern: dict[str, Any], event: dict[str, Any], overrides: dict[str, Any]
 ) -> None:
-    # The corpus's events, odd events, and corpus events with some fields replaced by odd values.
     event = {**event, **overrides}
     explanation = explain_mismatch(pattern, event)
     assert (explanation is None) is matches(pattern, event)
@@ -559,3 +563,37 @@ def test_an_explanation_exists_exactly_when_nothing_matches(
         path, reason = explanation
         assert path.split(".")[0] in pattern
         assert reason and "\n" not in reason
+
+
+def _reference_explanation(pattern: dict[str, Any], event: dict[str, Any]) -> tuple[str, str] | None:
+    """The definition, term by term: the first term that cannot match with those before it."""
+    flat = flatten(event)
+    terms = patterns._terms(pattern, "")
+    for count, term in enumerate(terms, start=1):
+        if not patterns._holds(terms[:count], flat):
+            return term.path, patterns._term_reason(term, flat)
+    return None
+
+
+@given(**CORPUS_CASES)
+def test_a_compiled_pattern_matches_and_explains_as_the_full_search_does(
+    pattern: dict[str, Any], event: dict[str, Any], overrides: dict[str, Any]
+) -> None:
+    # The compiled pattern checks fields one by one when they cannot constrain each other, and
+    # reads only the event's keys it names; neither may change a verdict or an explanation.
+    event = {**event, **overrides}
+    compiled = CompiledPattern(pattern)
+    expected = _reference_explanation(pattern, event)
+    for flat in (flatten(event), flatten(event, compiled.roots)):
+        assert compiled.matches(flat) is patterns._holds(patterns._terms(pattern, ""), flat)
+        assert compiled.matches(flat) is (expected is None)
+        assert compiled.explain(flat) == expected
+
+
+def test_a_field_inside_an_array_can_make_an_absent_one_match() -> None:
+    # Why an explanation is not simply the first field that fails alone: "x.b" alone fails (the
+    # array holds a b), yet "x.a" picks element 0, where b is absent, and the pair matches.
+    event = {"x": [{"a": 1}, {"b": 1}]}
+    assert matches({"x": {"b": [{"exists": False}]}}, event) is False
+    assert matches({"x": {"a": [1], "b": [{"exists": False}]}}, event) is True
+    assert explain_mismatch({"x": {"a": [1], "b": [{"exists": False}]}}, event) is None

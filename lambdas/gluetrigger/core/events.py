@@ -21,12 +21,14 @@ reason stays one line whatever the event holds.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
@@ -55,6 +57,8 @@ _EVENT_ID_NAMESPACE = uuid.UUID("6f1d3f3e-9a53-4c55-9d44-6b0f6f2f7a10")
 # event's detail while every recursive reader stays a few hundred frames from the limit.
 MAX_NESTING = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# JSON's scalars other than strings (bool is an int): told apart quickly from containers.
+_SCALARS = (int, float, type(None))
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class InboundEvent:
     schedule_name: str | None = None  # the rule or schedule that fired a scheduled event
     message_id: str | None = None  # the SQS message that carried it
 
-    @property
+    @cached_property  # every run of the event renders it, in its variables and default key
     def event_time_iso(self) -> str:
         return format_time(self.event_time)
 
@@ -186,17 +190,24 @@ def document_problem(document: object) -> str | None:
 
     The walk is iterative, so any depth is measured without recursing.
     """
-    pending: list[tuple[object, int]] = [(document, 0)]
+    # Only containers wait in ``pending``; strings and numbers, most of a document, are checked in
+    # place. The document itself is the one child of a container at depth -1.
+    pending: list[tuple[Iterable[object], int]] = [((document,), -1)]
     while pending:
-        value, depth = pending.pop()
-        if isinstance(value, str):
-            if _SURROGATE.search(value):
-                return "not valid Unicode (it holds a lone surrogate, \\ud800-\\udfff)"
-        elif isinstance(value, Mapping | list):
-            if depth >= MAX_NESTING:
-                return f"nested deeper than {MAX_NESTING} levels"
-            children = [*value.keys(), *value.values()] if isinstance(value, Mapping) else value
-            pending.extend((child, depth + 1) for child in children)
+        container, depth = pending.pop()
+        if depth >= MAX_NESTING:
+            return f"nested deeper than {MAX_NESTING} levels"
+        children = (
+            itertools.chain(container.keys(), container.values()) if isinstance(container, Mapping) else container
+        )
+        for child in children:
+            if isinstance(child, str):
+                # An ASCII string (a flag CPython keeps) holds no surrogate.
+                if not child.isascii() and _SURROGATE.search(child):
+                    return "not valid Unicode (it holds a lone surrogate, \\ud800-\\udfff)"
+            elif isinstance(child, dict | list) or (not isinstance(child, _SCALARS) and isinstance(child, Mapping)):
+                # dict before Mapping: a check against the abstract class is the slow one.
+                pending.append((child, depth + 1))
     return None
 
 

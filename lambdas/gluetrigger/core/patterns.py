@@ -33,18 +33,19 @@ names the source of each case. The choices:
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import ipaddress
 import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
-__all__ = ["FlatEvent", "explain_mismatch", "flatten", "matches", "validate_pattern"]
+__all__ = ["CompiledPattern", "FlatEvent", "explain_mismatch", "flatten", "matches", "validate_pattern"]
 
 _OR: Final = "$or"
 _IGNORE_CASE: Final = "equals-ignore-case"
@@ -117,7 +118,7 @@ def validate_pattern(pattern: object) -> list[tuple[str, str]]:
 
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """True when the (already validated) pattern matches the event (a JSON-decoded EventBridge event dict)."""
-    return _holds(_terms(pattern, ""), flatten(event))
+    return CompiledPattern(pattern).matches(flatten(event))
 
 
 def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any] | FlatEvent) -> tuple[str, str] | None:
@@ -130,12 +131,82 @@ def explain_mismatch(pattern: Mapping[str, Any], event: Mapping[str, Any] | Flat
     given already flattened (:func:`flatten`), when it is explained against several patterns.
     """
     flat = event if isinstance(event, FlatEvent) else flatten(event)
-    terms = _terms(pattern, "")
-    # Explaining only what the matcher refuses keeps "None exactly when matches" by construction.
-    for count, term in enumerate(terms, start=1):
-        if not _holds(terms[:count], flat):
-            return term.path, _term_reason(term, flat)
-    return None
+    return CompiledPattern(pattern).explain(flat)
+
+
+class CompiledPattern:
+    """A validated pattern read once, to match or explain many events (:class:`FlatEvent`).
+
+    The planner builds one per event trigger when it starts, so an event costs only the checks
+    of its fields. Fields usually constrain each other only through the elements of an array of
+    objects or through ``$or``; without either, each field is checked alone and the first that
+    fails, in the pattern's order, is the explanation, so matching and explaining are both linear.
+    Otherwise the full search decides, exactly as :func:`matches` defines it.
+    """
+
+    __slots__ = ("_fields", "_paths", "_plain", "_terms", "roots")
+
+    def __init__(self, pattern: Mapping[str, Any]) -> None:
+        self._terms = tuple(_terms(pattern, ""))
+        self._fields = tuple(term for term in self._terms if isinstance(term, _Field))
+        self._plain = len(self._fields) == len(self._terms)  # no "$or"
+        self._paths = frozenset(field.path for field in self._fields)
+        # The top-level keys of an event that can hold a field this pattern names: "detail.a.b"
+        # may come from the key "detail", "detail.a" or "detail.a.b" (names are joined with dots).
+        self.roots = frozenset(
+            path.rsplit(".", cut)[0]
+            for field, _ in _placed_fields(self._terms, ())
+            for path in [field.path]
+            for cut in range(path.count(".") + 1)
+        )
+
+    def exact_values(self, path: str) -> frozenset[str] | None:
+        """The strings the field at ``path`` must equal, when the pattern (outside ``$or``) allows only
+        plain strings there; None when it allows anything else or does not name ``path``.
+
+        An index may then pass over the pattern for any event whose value there is another one.
+        """
+        for field in self._fields:
+            if field.path == path:
+                return field.exact
+        return None
+
+    def leading_exact(self) -> list[tuple[str, frozenset[str]]]:
+        """The path and strings of each field at the head of the pattern that allows only plain
+        strings, up to the first that allows anything else or the first ``$or``.
+
+        When such a field refuses an event whose values at the fields before it pass, an
+        explanation names it, whatever else the event holds: it may be kept for every event with
+        the same values there.
+        """
+        lead: list[tuple[str, frozenset[str]]] = []
+        for term in self._terms:
+            if not isinstance(term, _Field) or term.exact is None:
+                break
+            lead.append((term.path, term.exact))
+        return lead
+
+    def matches(self, flat: FlatEvent) -> bool:
+        if self._independent(flat):
+            return all(field.holds_alone(flat) for field in self._fields)
+        return _holds(self._terms, flat)
+
+    def explain(self, flat: FlatEvent) -> tuple[str, str] | None:
+        """:func:`explain_mismatch` for an event already flattened."""
+        if self._independent(flat):
+            failing = next((field for field in self._fields if not field.holds_alone(flat)), None)
+            return None if failing is None else (failing.path, _field_reason(failing, flat))
+        # Explaining only what the matcher refuses keeps "None exactly when matches" by construction:
+        # the first term that cannot match together with those before it. Not shortened further:
+        # with exists: false inside an array, a field can make the fields before it match.
+        terms = self._terms
+        count = next((count for count in range(1, len(terms) + 1) if not _holds(terms[:count], flat)), None)
+        return None if count is None else (terms[count - 1].path, _term_reason(terms[count - 1], flat))
+
+    def _independent(self, flat: FlatEvent) -> bool:
+        # With no "$or" and at most one field inside an array of objects, a field's options never
+        # depend on the others: each holds alone or the pattern fails.
+        return self._plain and (not flat.nested or len(self._paths & flat.nested) <= 1)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -364,12 +435,40 @@ _OPERATOR_CHECKS: Final[Mapping[object, Callable[[object], str | None]]] = {
 # elements of the same array ("array consistency").
 
 
-@dataclass(frozen=True)
 class _Field:
-    """One pattern leaf: the dotted path and its list of match values."""
+    """One pattern leaf: the dotted path and its list of match values, read once.
 
-    path: str
-    matchers: Sequence[Any]
+    Plain strings, the most common match values, are looked up in a set; the other matchers are
+    tried one by one. The text an explanation shows for the values is made here too.
+    """
+
+    __slots__ = ("_others", "_strings", "absence_allowed", "exact", "matchers", "path", "wanted")
+
+    def __init__(self, path: str, matchers: Sequence[Any]) -> None:
+        self.path = path
+        self.matchers = matchers
+        self._strings = frozenset(matcher for matcher in matchers if isinstance(matcher, str))
+        self._others = tuple(matcher for matcher in matchers if not isinstance(matcher, str))
+        self.exact = None if self._others else self._strings
+        self.absence_allowed = any(
+            isinstance(matcher, Mapping) and matcher.get("exists") is False for matcher in matchers
+        )
+        self.wanted = " or ".join(_describe(matcher) for matcher in matchers[:_SHOWN_MATCHERS])
+        if len(matchers) > _SHOWN_MATCHERS:
+            self.wanted += f" (or {len(matchers) - _SHOWN_MATCHERS} more)"
+
+    def accepts(self, leaf: object) -> bool:
+        """Whether one of the match values accepts this leaf value."""
+        if isinstance(leaf, str) and leaf in self._strings:
+            return True
+        return any(_value_matches(matcher, leaf) for matcher in self._others)
+
+    def holds_alone(self, flat: FlatEvent) -> bool:
+        """Whether the field matches the event, leaving aside every other field."""
+        leaves = flat.leaves.get(self.path)
+        if not leaves:
+            return self.absence_allowed
+        return any(self.accepts(value) for value, _ in leaves)
 
 
 @dataclass(frozen=True)
@@ -391,6 +490,8 @@ class FlatEvent:
 
     leaves: dict[str, list[tuple[object, _Membership]]]
     shapes: dict[str, str]
+    # Paths with a leaf inside an array of objects: only there do fields constrain each other.
+    nested: set[str] = dataclasses.field(default_factory=set)
 
 
 def _terms(pattern: Mapping[str, Any], prefix: str) -> list[_Term]:
@@ -416,7 +517,7 @@ def _search(fields: list[_Field], ors: Sequence[_Or], flat: FlatEvent) -> bool:
         return _satisfiable(fields, flat)
     # Fields that need a value only get harder to match as fields join them, so a failing set
     # prunes every choice of the remaining branches (event-ruler expands them all up front).
-    if not _satisfiable([field for field in fields if not _absence_allowed(field)], flat):
+    if not _satisfiable([field for field in fields if not field.absence_allowed], flat):
         return False
     head, rest = ors[0], ors[1:]
     for branch in head.branches:
@@ -427,9 +528,15 @@ def _search(fields: list[_Field], ors: Sequence[_Or], flat: FlatEvent) -> bool:
     return False
 
 
-def flatten(event: Mapping[str, Any]) -> FlatEvent:
-    """``event`` as matching reads it: flatten once, then match it against every pattern."""
+def flatten(event: Mapping[str, Any], roots: Set[str] | None = None) -> FlatEvent:
+    """``event`` as matching reads it: flatten once, then match it against every pattern.
+
+    ``roots``: the only top-level keys to read (:attr:`CompiledPattern.roots` of every pattern
+    the event will meet); the rest of an event is never looked at, so need not be flattened.
+    """
     flat = FlatEvent({}, {})
+    if roots is not None:
+        event = {key: value for key, value in event.items() if str(key) in roots}
     _walk_object(event, "", {}, flat, itertools.count())
     return flat
 
@@ -437,14 +544,19 @@ def flatten(event: Mapping[str, Any]) -> FlatEvent:
 def _walk_object(
     node: Mapping[Any, Any], prefix: str, membership: _Membership, flat: FlatEvent, ids: Iterator[int]
 ) -> None:
+    shapes = flat.shapes
     for key, value in node.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        flat.shapes.setdefault(path, _json_type(value))
+        if path not in shapes:
+            shapes[path] = _json_type(value)
         _walk_value(value, path, membership, flat, ids)
 
 
 def _walk_value(value: object, path: str, membership: _Membership, flat: FlatEvent, ids: Iterator[int]) -> None:
-    if isinstance(value, Mapping):
+    # Scalars first: they are most of an event, and the Mapping check is the slow one.
+    if value is None or isinstance(value, str | int | float):
+        _add_leaf(value, path, membership, flat)
+    elif isinstance(value, Mapping):
         _walk_object(value, path, membership, flat, ids)
     elif isinstance(value, list):
         # Only objects and arrays inside an array are "elements" to keep apart; a scalar in an
@@ -454,7 +566,13 @@ def _walk_value(value: object, path: str, membership: _Membership, flat: FlatEve
             inner = {**membership, array: index} if isinstance(item, Mapping | list) else membership
             _walk_value(item, path, inner, flat, ids)
     else:
-        flat.leaves.setdefault(path, []).append((value, membership))
+        _add_leaf(value, path, membership, flat)
+
+
+def _add_leaf(value: object, path: str, membership: _Membership, flat: FlatEvent) -> None:
+    flat.leaves.setdefault(path, []).append((value, membership))
+    if membership:
+        flat.nested.add(path)
 
 
 def _satisfiable(fields: Sequence[_Field], flat: FlatEvent) -> bool:
@@ -472,23 +590,19 @@ def _assign(fields: Sequence[_Field], index: int, membership: _Membership, flat:
 def _options(field: _Field, membership: _Membership, flat: FlatEvent) -> Iterator[_Membership]:
     """Each distinct way ``field`` can match alongside the elements already chosen."""
     leaves = [(value, where) for value, where in flat.leaves.get(field.path, ()) if _consistent(where, membership)]
-    if not leaves and _absence_allowed(field):
+    if not leaves and field.absence_allowed:
         yield membership
     seen: set[tuple[tuple[int, int], ...]] = set()
     for value, where in leaves:
         chosen = {**membership, **where}
         key = tuple(sorted(chosen.items()))
-        if key not in seen and any(_value_matches(matcher, value) for matcher in field.matchers):
+        if key not in seen and field.accepts(value):
             seen.add(key)
             yield chosen
 
 
 def _consistent(where: _Membership, membership: _Membership) -> bool:
     return all(membership.get(array, index) == index for array, index in where.items())
-
-
-def _absence_allowed(field: _Field) -> bool:
-    return any(isinstance(matcher, Mapping) and matcher.get("exists") is False for matcher in field.matchers)
 
 
 def _value_matches(matcher: object, leaf: object) -> bool:
@@ -599,12 +713,9 @@ def _field_reason(field: _Field, flat: FlatEvent) -> str:
     leaves = [value for value, _ in flat.leaves.get(field.path, ())]
     if not leaves:
         return f"has no value to match ({flat.shapes[field.path]})"
-    wanted = " or ".join(_describe(matcher) for matcher in field.matchers[:_SHOWN_MATCHERS])
-    if len(field.matchers) > _SHOWN_MATCHERS:
-        wanted += f" (or {len(field.matchers) - _SHOWN_MATCHERS} more)"
     if len(leaves) > 1:
-        return f"none of its {len(leaves)} values is {wanted}"
-    return f"{_show(leaves[0])} is not {wanted}"
+        return f"none of its {len(leaves)} values is {field.wanted}"
+    return f"{_show(leaves[0])} is not {field.wanted}"
 
 
 def _describe(matcher: object) -> str:
@@ -637,6 +748,10 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 
 def _json_type(value: object) -> str:
+    # The decoded JSON types by their exact type first: most calls come from flattening events.
+    known = _JSON_TYPES.get(type(value))
+    if known is not None:
+        return known
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -650,6 +765,17 @@ def _json_type(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return type(value).__name__
+
+
+_JSON_TYPES: Final[Mapping[type, str]] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+    dict: "an object",
+    list: "a list",
+}
 
 
 def _wildcard_segments(text: str) -> list[str]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gluetrigger.core.batching import BatchFile, BatchFlush
 from gluetrigger.core.errors import RenderError
 from gluetrigger.core.events import Ignored, InboundEvent, Malformed
-from gluetrigger.core.model import EventSource, S3Source, ScheduleSource
+from gluetrigger.core.index import EventIndex, S3Index
+from gluetrigger.core.model import ScheduleSource
 from gluetrigger.core.naming import schedule_owner
 from gluetrigger.core.retry import FailedRun, state_change
 from gluetrigger.core.run_key import run_key
@@ -26,8 +28,11 @@ from gluetrigger.core.variables import event_variables
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from jmespath.parser import ParsedResult
+
     from gluetrigger.core.events import Item
     from gluetrigger.core.model import Config, Trigger
+    from gluetrigger.core.patterns import FlatEvent
     from gluetrigger.core.templates import Placeholder
 
 __all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "Skip", "build_request", "planned_run"]
@@ -106,14 +111,19 @@ class Plan:
 
 
 class Planner:
-    """Matches events against a config's triggers; built once (at Lambda init), used per event."""
+    """Matches events against a config's triggers; built once (at Lambda init), used per event.
+
+    The triggers are indexed (:mod:`gluetrigger.core.index`) and event patterns compiled here, so
+    an event costs the triggers that can match it, not every trigger of the config. Only an event
+    that matches nothing is checked against every trigger that could have taken it, to say why.
+    """
 
     def __init__(self, config: Config, only: str | None = None) -> None:
         self.only = only
         triggers = [t for t in config.triggers if only is None or t.name == only]
-        self._s3 = [(t, t.source) for t in triggers if isinstance(t.source, S3Source)]
+        self._s3 = S3Index(triggers)
         self._schedules = {t.name: t for t in triggers if isinstance(t.source, ScheduleSource)}
-        self._events = [(t, t.source) for t in triggers if isinstance(t.source, EventSource)]
+        self._events = EventIndex(triggers)
         self._batching = {t.name for t in triggers if t.batch is not None}
         self._retrying = [t for t in triggers if t.retry is not None]
 
@@ -138,13 +148,10 @@ class Planner:
     def _plan_event(self, event: InboundEvent, plan: Plan) -> None:
         if self._retrying and self._plan_retries(event, plan):
             return
-        misses: list[str] = []
-        matched = [
-            *self._s3_matches(event, misses),
-            *self._schedule_matches(event),
-            *self._event_matches(event, misses),
-        ]
+        flat = _Flat(event, self._events.roots)
+        matched = [*self._s3_matches(event), *self._schedule_matches(event), *self._event_matches(event, flat)]
         if not matched:
+            misses = self._misses(event, flat)
             detail = f" ({'; '.join(misses)})" if misses else ""
             plan.ignored.append(Skip(f"no trigger matches {event.describe()}{detail}", event.origin, event.message_id))
             return
@@ -172,24 +179,20 @@ class Planner:
                 plan.ignored.append(Skip(reason, event.origin, event.message_id))
         return bool(owners)
 
-    def _s3_matches(self, event: InboundEvent, misses: list[str]) -> list[_Match]:
-        """S3 triggers on the event's bucket whose filters pass, with key_pattern's groups.
-
-        Triggers on that bucket that the key does not pass add why to ``misses``: an ignored
-        event then says which filter stopped it.
-        """
+    def _s3_matches(self, event: InboundEvent) -> list[_Match]:
+        """S3 triggers on the event's bucket whose prefix, suffix and key_pattern pass, with key_pattern's groups."""
         if event.s3 is None:
             return []
+        key = event.s3.key
         matched: list[_Match] = []
-        for trigger, source in self._s3:
-            if source.bucket != event.s3.bucket:
+        for entry in self._s3.candidates(event.s3.bucket, key):
+            source = entry.source
+            if not key.endswith(source.suffix):
                 continue
-            why_not = source.key_matches(event.s3.key)
-            if why_not:
-                misses.append(f"{trigger.name}: {why_not}")
-                continue
-            found = None if source.key_pattern is None else source.key_pattern.search(event.s3.key)
-            matched.append((trigger, found.groupdict() if found else {}))
+            if source.key_pattern is None:
+                matched.append((entry.trigger, {}))
+            elif (found := source.key_pattern.search(key)) is not None:
+                matched.append((entry.trigger, found.groupdict()))
         return matched
 
     def _schedule_matches(self, event: InboundEvent) -> list[_Match]:
@@ -198,21 +201,47 @@ class Planner:
         owner = self.only if self.only in self._schedules else schedule_owner(event.schedule_name or "")
         return [(self._schedules[owner], {})] if owner in self._schedules else []
 
-    def _event_matches(self, event: InboundEvent, misses: list[str]) -> list[_Match]:
-        """Event triggers whose pattern matches; the others add to ``misses`` the first field that failed."""
-        if event.envelope is None or not self._events:
+    def _event_matches(self, event: InboundEvent, flat: _Flat) -> list[_Match]:
+        """Event triggers whose pattern matches."""
+        if event.envelope is None or not self._events.entries:
             return []
-        from gluetrigger.core.patterns import explain_mismatch, flatten
+        return [
+            (entry.trigger, {})
+            for entry in self._events.candidates(event.envelope)
+            if entry.pattern.matches(flat.get())
+        ]
 
-        matched: list[_Match] = []
-        flat = flatten(event.envelope)  # once per event, not once per trigger
-        for trigger, source in self._events:
-            why_not = explain_mismatch(source.pattern, flat)
-            if why_not is None:
-                matched.append((trigger, {}))
-            else:
-                misses.append(f"{trigger.name}: {why_not[0]}: {why_not[1]}")
-        return matched
+    def _misses(self, event: InboundEvent, flat: _Flat) -> list[str]:
+        """Why each trigger that could have taken an event matched by none did not, in config order.
+
+        The s3 triggers on its bucket say which filter stopped the key; the event triggers name the
+        first field of their pattern that failed. An ignored event then says what stopped it.
+        """
+        misses: list[str] = []
+        if event.s3 is not None:
+            for s3 in self._s3.on_bucket(event.s3.bucket):
+                why_not = s3.source.key_matches(event.s3.key)
+                if why_not:
+                    misses.append(f"{s3.trigger.name}: {why_not}")
+        if event.envelope is not None and self._events.entries:
+            misses += self._events.misses(event.envelope, flat.get())
+        return misses
+
+
+class _Flat:
+    """An event's envelope as patterns read it: flattened once, and only when a pattern needs it."""
+
+    def __init__(self, event: InboundEvent, roots: frozenset[str]) -> None:
+        self._envelope = event.envelope
+        self._roots = roots
+        self._flat: FlatEvent | None = None
+
+    def get(self) -> FlatEvent:
+        if self._flat is None:
+            from gluetrigger.core.patterns import flatten
+
+            self._flat = flatten(self._envelope or {}, self._roots)
+        return self._flat
 
 
 def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
@@ -309,10 +338,16 @@ class _Resolver:
         return moment.strftime(placeholder.arg)
 
 
-def _query(expression: str, raw: object) -> str | None:
+@lru_cache(maxsize=256)
+def _compiled(expression: str) -> ParsedResult:
+    """The ``${event:EXPR}`` expression parsed once, not on every event (config expressions are few)."""
     import jmespath
 
-    found = jmespath.search(expression, raw)
+    return jmespath.compile(expression)
+
+
+def _query(expression: str, raw: object) -> str | None:
+    found = _compiled(expression).search(raw)
     if found is None or isinstance(found, str):
         return found
     if isinstance(found, bool):

@@ -76,7 +76,9 @@ class Template:
 
     def render(self, resolve: Callable[[Placeholder], str]) -> str:
         """Concatenate the parts, asking ``resolve`` for each placeholder's value."""
-        return "".join(p if isinstance(p, str) else resolve(p) for p in self.parts)
+        if len(self.parts) == 1 and isinstance(self.parts[0], str):
+            return self.parts[0]  # plain text, the most common argument: nothing to resolve
+        return "".join([p if isinstance(p, str) else resolve(p) for p in self.parts])
 
 
 def parse_template(text: str) -> Template:
