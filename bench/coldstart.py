@@ -15,7 +15,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from common import HANDLERS, JOB, TABLE, function_environment, sqs_s3_event, summary
+from bench.common import HANDLERS, JOB, TABLE, function_environment, sqs_s3_event, summary
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -34,11 +35,16 @@ STORE = DynamoDBPersistenceLayer(
 )
 
 
-@idempotent_function(data_keyword_argument="file", persistence_store=STORE, config=CONFIG)
-def start(file: dict[str, str]) -> dict[str, str]:
-    """Start the job for one file; Powertools replays the stored answer for a duplicate."""
+def _start(file: dict[str, str]) -> dict[str, str]:
+    """Start the job for one file."""
     run_id = GLUE.start_job_run(JobName=JOB, Arguments={"--input": f"s3://{file['bucket']}/{file['key']}"})["JobRunId"]
     return {"JobRunId": run_id}
+
+
+# Powertools replays the stored answer for a duplicate instead of calling _start.
+start: Callable[..., dict[str, str]] = idempotent_function(
+    _start, data_keyword_argument="file", persistence_store=STORE, config=CONFIG
+)
 
 
 @logger.inject_lambda_context

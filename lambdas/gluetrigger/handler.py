@@ -55,6 +55,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from gluetrigger.runtime import snapstart
 from gluetrigger.runtime.composition import build_service
 from gluetrigger.runtime.delivery import EventError, PermanentEventError, RetryableEventError
 from gluetrigger.runtime.environment import HandlerEnvironment
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 # Set by the Lambda runtime, and only there.
 LAMBDA_FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 
-__all__ = ["EventError", "PermanentEventError", "RetryableEventError", "default_service", "handler"]
+__all__ = ["EventError", "PermanentEventError", "RetryableEventError", "default_service", "handler", "rebuild_service"]
 
 _BUILD_LOCK = threading.Lock()
 
@@ -82,6 +83,13 @@ def default_service() -> Service:
         return _service_from_env()
 
 
+def rebuild_service() -> Service:
+    """Build the container's Service again, on new clients (after a SnapStart restore)."""
+    with _BUILD_LOCK:
+        _service_from_env.cache_clear()
+        return _service_from_env()
+
+
 def handler(event: Any, context: LambdaContextLike) -> dict[str, Any]:
     """Lambda's entry point (handler string ``gluetrigger.handler.handler``)."""
     return default_service()(event, context)
@@ -90,5 +98,7 @@ def handler(event: Any, context: LambdaContextLike) -> dict[str, Any]:
 # On Lambda, build the service during the init phase (run before the first event, at full CPU):
 # an unusable environment then fails the init with its message, and no invocation pays for set-up.
 # Elsewhere (tests, local mode) the environment is set after import, so the first call builds it.
+# With SnapStart, that init is snapshotted, and each restore makes clients and the service anew.
 if os.environ.get(LAMBDA_FUNCTION_NAME_ENV):
     default_service()
+    snapstart.register(rebuild_service)

@@ -95,6 +95,12 @@ def shape_of(document: Mapping[str, Any]) -> str | None:
 class InboundValidator:
     """Every shape's schema, each compiled on first use and kept for the life of the process."""
 
+    @staticmethod
+    def warm() -> None:
+        """Compile every schema now (before a SnapStart snapshot, where init time is free)."""
+        for name in (*SHAPES, *_RECORD_SCHEMAS.values()):
+            _compiled(name)
+
     def check(self, event: object) -> str:
         """The shape of a whole payload, or of one SQS message body; InvalidEventError if it fits none."""
         problem = document_problem(event)
