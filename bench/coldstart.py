@@ -24,16 +24,10 @@ __all__ = ["SAMPLE", "cold_starts", "prepare_account"]
 
 SAMPLE = """
 import time
+from context import Context
 started = time.perf_counter()
 import importlib, json, sys
 module = importlib.import_module(sys.argv[1])
-class Context:
-    function_name = "bench"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    def get_remaining_time_in_millis(self):
-        return 60000
 result = module.handler(json.loads(sys.argv[2]), Context())
 elapsed = time.perf_counter() - started
 print(json.dumps({"ms": elapsed * 1000, "result": result}))
