@@ -106,6 +106,14 @@ class InboundValidator:
         problem = document_problem(event)
         if problem is not None:
             raise InvalidEventError(f"the event is {problem}")
+        return self.check_walked(event)
+
+    def check_walked(self, event: object) -> str:
+        """:meth:`check` for a document :func:`~gluetrigger.core.events.document_problem` has accepted.
+
+        That is what :func:`~gluetrigger.core.events.decode_json` returns: an SQS message body is
+        walked once there, not again here (the walk is a third of the planning's CPU).
+        """
         if isinstance(event, list):
             if not event:
                 raise InvalidEventError("an empty list is not an event")
