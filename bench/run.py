@@ -53,6 +53,8 @@ ROUNDS = max(15, int(os.environ.get("BENCH_ROUNDS", "15")))
 CPU_EVENTS_PER_SAMPLE = 100
 RSS_EVENTS = 10_000
 SYNTH_SIZES = (50, 200, 500)
+# A failed synth's error in the table (results.json keeps it whole).
+SYNTH_ERROR_CHARS = 120
 TARGETS = {"cold start vs bare boto3": 1.15, "CPU per event vs Powertools": 1.10}
 RUNS = 9
 BURST_FILES = int(os.environ.get("BENCH_BURST_FILES", "2000"))
@@ -363,7 +365,8 @@ def _target(name: str) -> str:
 def _synth_row(figures: dict[str, Any]) -> str:
     name = f"synth: {figures['triggers']} triggers"
     if not figures["ok"]:
-        return f"| {name} | fails: {figures['error'][:200]} |"
+        error = figures["error"].removeprefix("RuntimeError: ")
+        return f"| {name} | fails: {error[:SYNTH_ERROR_CHARS]}{'...' if len(error) > SYNTH_ERROR_CHARS else ''} |"
     resources = ", ".join(f"{count}" for count in figures["resources"].values())
     return f"| {name} | {figures['seconds']:.0f} s, resources per template: {resources} |"
 
