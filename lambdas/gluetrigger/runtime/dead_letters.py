@@ -59,7 +59,7 @@ _REFUSED = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 @functools.cache
 def _refused() -> re.Pattern[str]:
-    """:data:`_REFUSED`, compiled on the first dead letter: most containers never send one (5 ms a cold start)."""
+    """:data:`_REFUSED`, compiled on the first dead letter: most containers never send one."""
     return re.compile(_REFUSED)
 
 

@@ -20,7 +20,7 @@ Validation uses fastjsonschema, the engine of Powertools Validation (its ``[vali
 extra), with each schema compiled once per container: Powertools' ``validate()`` compiles the
 schema on every call, which measured 0.6 ms per event here against 2 us for a compiled one.
 A schema is compiled when the first event of its shape arrives, not at init: compiling all
-eight took about 25 ms of every cold start, and a function sees one or two shapes in its life
+eight took about 15 ms of every cold start, and a function sees one or two shapes in its life
 (an SQS trigger's function, SQS batches of S3 notifications).
 Parser models are not used: pydantic adds about 45% to a cold start.
 """
