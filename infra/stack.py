@@ -48,7 +48,9 @@ class GlueTriggerStack(Stack):
                 self, "PowertoolsLayer", runtime=python_runtime(settings.runtime), architecture=ARCHITECTURE
             ),
             # A function per trigger, named after it, reading its own compiled config from the shared asset.
-            code=function_code(self, config, {trigger.name: [trigger.name] for trigger in config.triggers}),
+            code=function_code(
+                self, config, {trigger.name: [trigger.name] for trigger in config.triggers}, settings.runtime
+            ),
         )
         Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
         self._manifests = Manifests(self, "Manifests", triggers=list(config.triggers), table=state.table)

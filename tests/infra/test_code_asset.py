@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from gluetrigger.core.config import compile_config, parse_compiled, parse_config
 from infra import code_asset
-from infra.code_asset import compiled_config, config_file, stage
+from infra.code_asset import compiled_config, config_file, runtime_interpreter, stage
 
 pytestmark = pytest.mark.infra
 
@@ -88,3 +91,58 @@ def test_staging_again_leaves_nothing_of_the_previous_config(tmp_path: Path) -> 
     stage(directory, CONFIG, {"daily": ["daily"], "hourly": ["hourly"]})
     stage(directory, CONFIG, {"hourly": ["hourly"]})
     assert [p.name for p in (directory / "gluetrigger-config").iterdir()] == ["hourly.json"]
+
+
+THIS_RUNTIME = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_a_runtime_that_is_not_a_python_runtime_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a Python runtime name"):
+        runtime_interpreter("nodejs20.x")
+
+
+def test_without_an_interpreter_of_the_runtime_the_asset_ships_source_only(tmp_path: Path) -> None:
+    assert runtime_interpreter("python3.99") is None
+    stage(tmp_path / "code", CONFIG, {"daily": ["daily"]}, runtime="python3.99")
+    assert not [p for p in (tmp_path / "code").rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+
+
+def test_with_the_runtime_s_interpreter_every_module_ships_unchecked_hash_bytecode(tmp_path: Path) -> None:
+    directory = tmp_path / "code"
+    stage(directory, CONFIG, {"daily": ["daily"]}, runtime=THIS_RUNTIME)
+    tag = sys.implementation.cache_tag
+    sources = sorted(directory.rglob("*.py"))
+    assert sources
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        # PEP 552: the flags word after the magic number is 0b01 for hash-based, source unchecked.
+        assert compiled.read_bytes()[4:8] == (1).to_bytes(4, "little"), compiled
+
+
+def test_the_runtime_loads_the_shipped_bytecode_without_reading_the_source(tmp_path: Path) -> None:
+    directory = tmp_path / "code"
+    stage(directory, CONFIG, {"daily": ["daily"]}, runtime=THIS_RUNTIME)
+    # Had the runtime compiled the source, this line would fail the import.
+    with (directory / "gluetrigger" / "core" / "config.py").open("a", encoding="utf-8") as source:
+        source.write("\nraise RuntimeError('the source was compiled')\n")
+    probe = "import gluetrigger.core.config"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(directory), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_staged_bytes_do_not_depend_on_when_or_where_they_were_staged(tmp_path: Path) -> None:
+    stage(tmp_path / "one", CONFIG, {"daily": ["daily"]}, runtime=THIS_RUNTIME)
+    stage(tmp_path / "elsewhere" / "two", CONFIG, {"daily": ["daily"]}, runtime=THIS_RUNTIME)
+    first, second = _files(tmp_path / "one"), _files(tmp_path / "elsewhere" / "two")
+    assert any(name.endswith(".pyc") for name in first)
+    assert first == second

@@ -421,8 +421,9 @@ def test_enabled_metrics_publish_each_invocation_once(
     ]
 
 
-def _import_handler_as_lambda(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    code = "import gluetrigger.handler as h; print(h._service_from_env.cache_info().currsize)"
+def _import_handler_as_lambda(
+    env: dict[str, str], code: str = "import gluetrigger.handler as h; print(h._service_from_env.cache_info().currsize)"
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GLUETRIGGER_", "AWS_LAMBDA"))}
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -444,3 +445,17 @@ def test_on_lambda_an_unusable_environment_fails_the_init_with_its_message() -> 
     result = _import_handler_as_lambda({})
     assert result.returncode == 1
     assert "GLUETRIGGER_IDEMPOTENCY_TABLE" in result.stderr
+
+
+def test_a_failed_init_leaves_garbage_collection_on() -> None:
+    code = "import gc\ntry:\n    import gluetrigger.handler\nexcept Exception:\n    print(gc.isenabled())"
+    result = _import_handler_as_lambda({}, code)
+    assert result.stdout.split() == ["True"], result.stderr
+
+
+def test_after_init_collection_is_on_and_skips_what_init_made() -> None:
+    config = {"triggers": [{"name": "t", "source": {"type": "s3", "bucket": "bkt"}, "job": {"name": "j"}}]}
+    code = "import gc, gluetrigger.handler\nprint(gc.isenabled(), gc.get_freeze_count() > 10000)"
+    env = {"GLUETRIGGER_CONFIG": json.dumps(config), "GLUETRIGGER_IDEMPOTENCY_TABLE": "t"}
+    result = _import_handler_as_lambda(env, code)
+    assert result.stdout.split() == ["True", "True"], result.stderr

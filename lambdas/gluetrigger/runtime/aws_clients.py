@@ -7,6 +7,12 @@ the process has one private session, made on first use, and clients are made fro
 lock (a made client is thread-safe). Endpoints are never configured here: boto3 reads
 ``AWS_ENDPOINT_URL`` itself, which is how the same code talks to AWS or to an emulator.
 
+After a SnapStart restore (:mod:`gluetrigger.runtime.snapstart`) :func:`reset` drops the session
+and its clients: the snapshot's credentials may have expired or be another environment's, and its
+open connections are dead. The next :func:`client` makes them again from the restored
+environment, on a new session that keeps the old one's loader, so service models parsed before the
+snapshot are not parsed again.
+
 :data:`CLIENT_CONFIGS` is the one table of how each service is called (timeouts, retries);
 :func:`gluetrigger.runtime.composition.build_service` is the one caller of :func:`client`.
 """
@@ -29,6 +35,7 @@ __all__ = [
     "GLUE_READ_TIMEOUT_SECONDS",
     "RECORDING_MARGIN_MS",
     "client",
+    "reset",
 ]
 
 # StartJobRun answers in well under a second; these bound how long one attempt can block.
@@ -63,15 +70,30 @@ class _Clients:
         self._lock = threading.Lock()
         self._session: boto3.session.Session | None = None
         self._made: dict[str, Any] = {}
+        # The last session's loader: its parsed service models outlive a reset.
+        self._loader: Any = None
 
     def get(self, service: str) -> Any:
         with self._lock:
             made = self._made.get(service)
             if made is None:
-                if self._session is None:
-                    self._session = boto3.session.Session()
-                made = self._made[service] = self._session.client(service, config=CLIENT_CONFIGS[service])
+                made = self._made[service] = self._current().client(service, config=CLIENT_CONFIGS[service])
             return made
+
+    def reset(self) -> None:
+        """Forget the session and every client (not the loaded service models): the next get makes new ones."""
+        with self._lock:
+            if self._session is not None:
+                self._loader = self._session._session.get_component("data_loader")
+            self._session = None
+            self._made.clear()
+
+    def _current(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session()
+            if self._loader is not None:
+                self._session._session.register_component("data_loader", self._loader)
+        return self._session
 
 
 _CLIENTS = _Clients()
@@ -80,3 +102,8 @@ _CLIENTS = _Clients()
 def client(service: str) -> Any:
     """The container's client for ``service`` (a key of :data:`CLIENT_CONFIGS`), made on first use."""
     return _CLIENTS.get(service)
+
+
+def reset() -> None:
+    """Drop the process's session and clients; see the module docstring (SnapStart restores)."""
+    _CLIENTS.reset()

@@ -21,6 +21,7 @@ rare, so a cold start does not pay for it.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,13 @@ ATTRIBUTE_MAX_BYTES = 1024
 TRUNCATED = "..."
 # Characters SQS refuses in a message (attribute values included): it accepts #x9, #xA, #xD,
 # #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF. Lone surrogates (from JSON text) are refused too.
-_REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_REFUSED = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+
+
+@functools.cache
+def _refused() -> re.Pattern[str]:
+    """:data:`_REFUSED`, compiled on the first dead letter: most containers never send one."""
+    return re.compile(_REFUSED)
 
 
 class DeadLetterError(GlueTriggerError):
@@ -67,7 +74,7 @@ def attribute_value(text: str, max_bytes: int = ATTRIBUTE_MAX_BYTES) -> str:
     Text over ``max_bytes`` UTF-8 bytes is cut on a character boundary (never inside a multi-byte
     character, which SQS would refuse) and ends with ``...``, the whole within ``max_bytes``.
     """
-    line = _REFUSED.sub("\ufffd", " ".join(text.split()))
+    line = _refused().sub("\ufffd", " ".join(text.split()))
     encoded = line.encode()
     if len(encoded) <= max_bytes:
         return line

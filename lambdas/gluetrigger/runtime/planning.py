@@ -59,8 +59,9 @@ class Planning:
             return EventRejected(delivery, f"message body is {error}")
         if flush is not None:
             return self._planner.plan_flush(flush, delivery.source)
-        checked = self.check(document, delivery)
-        if isinstance(checked, EventRejected):
-            return checked
+        try:
+            self._validator.check_walked(document)  # decode_json has walked it
+        except InvalidEventError as error:
+            return EventRejected(delivery, str(error))
         # A message's source is its message id.
         return self._planner.plan(normalize_decoded_message(document, delivery.source, delivery.queue_arn))
