@@ -192,7 +192,7 @@ class DeploySettings:
             retry_attempts=read("retry_attempts", _integer(0, 2), defaults.retry_attempts),
             max_event_age_hours=read("max_event_age_hours", _integer(1, 6), defaults.max_event_age_hours),
             alarm_email=read("alarm_email", _matching(EMAIL, "an e-mail address"), defaults.alarm_email),
-            trigger_groups=read("trigger_groups", _integer(1, 200), defaults.trigger_groups),
+            trigger_groups=read("trigger_groups", _integer(1, 100), defaults.trigger_groups),
             snap_start=read("snap_start", _boolean, defaults.snap_start),
         )
 

@@ -310,3 +310,26 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
     assert handler.metrics_namespace == synthesized.settings.metrics_namespace
     config, only = handler.load_config()
     assert (only, [t.name for t in config.triggers]) == (trigger, [trigger])
+
+
+def test_snap_start_publishes_each_function_and_every_invoker_calls_its_alias(extra_stack: Synthesized) -> None:
+    triggers = [t.name for t in extra_stack.config.triggers]
+    aliases = {}
+    for trigger in triggers:
+        function = extra_stack.properties(trigger, "Function", "Function")
+        assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        alias = extra_stack.properties(trigger, "Function", "Live")
+        assert (alias["Name"], alias["FunctionName"]) == ("live", extra_stack.ref(trigger, "Function", "Function"))
+        assert alias["FunctionVersion"]["Fn::GetAtt"][1] == "Version"  # the function's current version
+        aliases[trigger] = extra_stack.logical_id(trigger, "Function", "Live")
+    # Queues feed the alias ("<function>:live"), and the schedule's rule, permission and retries name it.
+    mappings = [
+        m["Properties"]["FunctionName"] for m in extra_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    ]
+    assert {m["Fn::Join"][1][1] for m in mappings} == {":live"}
+    named = {m["Fn::Join"][1][0]["Fn::Select"][1]["Fn::Split"][1]["Ref"] for m in mappings}
+    assert named == {aliases[t] for t in ("raw-upload", "raw-any", "audit-events")}
+    [permission] = extra_stack.of_type("AWS::Lambda::Permission").values()
+    assert permission["Properties"]["FunctionName"] == {"Ref": aliases["hourly-sweep"]}
+    [config] = extra_stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["Qualifier"]["Fn::Select"][1]["Fn::Split"][1] == {"Ref": aliases["hourly-sweep"]}
