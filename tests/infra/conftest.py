@@ -153,6 +153,12 @@ class Synthesized:
         }
 
 
+def formatted_arn(service: str, resource: str) -> dict[str, Any]:
+    """An ARN as ``Stack.format_arn`` renders it in an environment-agnostic stack: ``<service>`` ``<resource>``."""
+    partition, region, account = ({"Ref": f"AWS::{name}"} for name in ("Partition", "Region", "AccountId"))
+    return {"Fn::Join": ["", ["arn:", partition, f":{service}:", region, ":", account, f":{resource}"]]}
+
+
 def untagged(properties: dict[str, Any], trigger: str) -> dict[str, Any]:
     """``properties`` without the trigger tag (removed in place), which must be there if it has tags."""
     tags = properties.get("Tags")

@@ -25,12 +25,14 @@ from infra.stack import GlueTriggerStack
 from tests.infra.conftest import Synthesized, cdk_context, synthesize
 from tests.infra.test_alarms import group_alarms
 from tests.infra.test_lint import LINT_REGIONS, REVIEWED_WARNINGS
+from tests.infra.test_trigger_function import job_arn
 
 pytestmark = pytest.mark.infra
 
 TRIGGERS = 500
 # CloudFormation's quotas per template (a nested stack's included).
-MAX_RESOURCES, MAX_OUTPUTS, MAX_PARAMETERS = 500, 200, 200
+# (200 parameters too: a template here must stay far below, at MAX_SHARED_PARAMETERS, whatever the trigger count.)
+MAX_RESOURCES, MAX_OUTPUTS = 500, 200
 MAX_TEMPLATE_BYTES = 1_000_000  # a template given by S3 URL, as the CDK deploys nested stacks
 # What a group's nested stack gets from the parent: table, DLQ, layer, manifests bucket, alarm topic.
 MAX_SHARED_PARAMETERS = 10
@@ -75,7 +77,6 @@ def test_every_template_is_within_cloudformation_s_limits(scale: Synthesized) ->
         assert len(template.get("Outputs", {})) <= MAX_OUTPUTS, path.name
         assert len(template.get("Parameters", {})) <= MAX_SHARED_PARAMETERS, path.name
         assert path.stat().st_size <= MAX_TEMPLATE_BYTES, path.name
-    assert MAX_SHARED_PARAMETERS < MAX_PARAMETERS
 
 
 def test_every_function_shares_the_one_code_asset(scale: Synthesized) -> None:
@@ -86,15 +87,10 @@ def test_every_function_shares_the_one_code_asset(scale: Synthesized) -> None:
     assert [name for name in manifest["files"] if name == key.removesuffix(".zip")]
 
 
-def job_arn(name: str) -> dict[str, Any]:
-    partition, region, account = ({"Ref": f"AWS::{p}"} for p in ("Partition", "Region", "AccountId"))
-    return {"Fn::Join": ["", ["arn:", partition, ":glue:", region, ":", account, f":job/{name}"]]}
-
-
 def test_every_function_may_start_its_own_trigger_s_job_and_no_other(scale: Synthesized) -> None:
     jobs = {trigger.name: trigger.job.name for trigger in scale.config.triggers}
     checked = set()
-    for stack, template in scale.templates.items():
+    for template in scale.templates.values():
         resources = template["Resources"]
         for function in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"):
             if function.get("Handler") != HANDLER:
@@ -105,7 +101,6 @@ def test_every_function_may_start_its_own_trigger_s_job_and_no_other(scale: Synt
             glue = [s for s in policy["PolicyDocument"]["Statement"] if "glue" in json.dumps(s["Action"])]
             assert glue == [{"Action": GLUE_ACTIONS, "Effect": "Allow", "Resource": job_arn(jobs[trigger])}], trigger
             checked.add(trigger)
-        assert stack  # every template read
     assert checked == set(jobs)
 
 
@@ -122,7 +117,11 @@ def test_every_trigger_is_watched_by_its_group_s_alarms(scale: Synthesized) -> N
 
 
 def test_cfn_lint_finds_no_error_in_any_template(scale: Synthesized) -> None:
-    for path in sorted(scale.outdir.glob("*.template.json")):
+    # The slowest check here (cfn-lint takes about 35 ms a resource, 3,656 resources), and the one that
+    # keeps every template deployable.
+    templates = sorted(scale.outdir.glob("*.template.json"))
+    assert len(templates) == 1 + len(scale.stack.groups)
+    for path in templates:
         matches = lint_file(path, ManualArgs(regions=LINT_REGIONS))
         assert [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "error"] == [], path.name
         assert {m.rule.id for m in matches} <= REVIEWED_WARNINGS, path.name

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import Synthesized, synthesize
+from tests.infra.conftest import Synthesized, formatted_arn, synthesize
 
 pytestmark = pytest.mark.infra
 
@@ -61,20 +61,7 @@ def test_dead_letter_queue_is_encrypted_tls_only_and_keeps_messages_two_weeks(re
 
 
 def rule_arn(resource: str) -> dict[str, Any]:
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":events:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                f":rule/{resource}",
-            ],
-        ]
-    }
+    return formatted_arn("events", f"rule/{resource}")
 
 
 def test_rules_on_another_bus_are_admitted_by_that_bus_and_the_stack_prefix(extra_stack: Synthesized) -> None:

@@ -15,7 +15,7 @@ from gluetrigger.tooling.config_file import load_config
 from infra.deploy_settings import DeploySettings
 from infra.stack import GlueTriggerStack
 from infra.trigger_function import IDEMPOTENCY_ACTIONS
-from tests.infra.conftest import Synthesized, cdk_context
+from tests.infra.conftest import Synthesized, cdk_context, formatted_arn
 
 pytestmark = pytest.mark.infra
 
@@ -31,20 +31,7 @@ EVERY_JOB = {**JOBS, "sales-burst": "sales-burst-load"}
 
 
 def job_arn(name: str) -> dict[str, Any]:
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":glue:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                f":job/{name}",
-            ],
-        ]
-    }
+    return formatted_arn("glue", f"job/{name}")
 
 
 @pytest.mark.parametrize("trigger", sorted(JOBS))
