@@ -95,15 +95,16 @@ def _grouped(triggers: tuple[Trigger, ...], groups: int) -> dict[int, list[Trigg
 
 def _check_capacity(groups: dict[int, TriggerGroup], settings: DeploySettings) -> None:
     """One problem per group whose nested stack would exceed CloudFormation's resources per stack."""
+    counts = {group.node.id: group.resource_count for group in groups.values()}
     problems = [
         Problem(
             SETTINGS_LABEL,
             "trigger_groups",
-            f"{group.node.id} would hold {group.resource_count} CloudFormation resources, over the "
-            f"{MAX_STACK_RESOURCES} a stack allows: raise trigger_groups (now {settings.trigger_groups})",
+            f"{group} would hold {count} CloudFormation resources, over the {MAX_STACK_RESOURCES} a stack "
+            f"allows: raise trigger_groups (now {settings.trigger_groups})",
         )
-        for group in groups.values()
-        if group.resource_count > MAX_STACK_RESOURCES
+        for group, count in counts.items()
+        if count > MAX_STACK_RESOURCES
     ]
     if problems:
         raise ConfigError(problems)
