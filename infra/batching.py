@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -63,13 +63,18 @@ class Manifests(Construct):
         )
         return bucket
 
-    def _finding_name(self, trigger: Trigger) -> str:
-        """How cdk-nag names the manifests bucket's ARN in a finding about ``trigger``'s grant."""
-        if trigger.batch is not None and trigger.batch.manifest_bucket is not None:
-            return f"arn:<AWS::Partition>:s3:::{trigger.batch.manifest_bucket}"
+    def _finding_name(self, function: TriggerFunction) -> str:
+        """How cdk-nag names the manifests bucket's ARN in a finding about ``function``'s grant.
+
+        The function is in a nested stack (its trigger group), the bucket in the parent: the ARN is
+        the parameter through which the CDK passes it in, ``<referenceto<UniqueId>Arn>``.
+        """
+        batch = function.trigger.batch
+        if batch is not None and batch.manifest_bucket is not None:
+            return f"arn:<AWS::Partition>:s3:::{batch.manifest_bucket}"
         assert self.bucket is not None
-        logical_id = Stack.of(self).get_logical_id(cast("s3.CfnBucket", self.bucket.node.default_child))
-        return f"<{logical_id}.Arn>"
+        cfn_bucket = cast("s3.CfnBucket", self.bucket.node.default_child)
+        return f"<referenceto{Names.unique_id(cfn_bucket)}Arn>"
 
     def wire(self, function: TriggerFunction) -> None:
         """Give a batch trigger's function its manifest location, and only the grants it needs.
@@ -93,7 +98,7 @@ class Manifests(Construct):
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[objects]))
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::{self._finding_name(trigger)}/{folder}]",
+            f"AwsSolutions-IAM5[Resource::{self._finding_name(function)}/{folder}]",
             "A manifest's key is its batch id, known only when the batch closes: the grant is the trigger's "
             "own folder of manifests, s3:PutObject only, and nothing else of the bucket.",
         )

@@ -38,7 +38,7 @@ from aws_cdk import aws_logs as logs
 from gluetrigger.core.errors import ConfigError, GlueTriggerError, Problem
 from gluetrigger.runtime import environment
 
-__all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "DeploySettings"]
+__all__ = ["LOG_RETENTION", "RUNTIMES", "SETTINGS_LABEL", "DeploySettings", "snap_start_supported"]
 
 T = TypeVar("T")
 
@@ -89,6 +89,9 @@ LOG_RETENTION: Mapping[int, logs.RetentionDays] = MappingProxyType(
         3653: logs.RetentionDays.TEN_YEARS,
     }
 )
+# Lambda SnapStart for Python: python3.12 and later.
+SNAP_START_SINCE = (3, 12)
+PYTHON_RUNTIME = re.compile(r"^python(\d+)\.(\d+)$")
 STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 ACCOUNT = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -130,6 +133,11 @@ class DeploySettings:
     # How long an undelivered or failing event is retried before it goes to the DLQ (Lambda allows 6 h).
     max_event_age_hours: int = 6
     alarm_email: str | None = None
+    # Nested stacks the triggers are spread over, by a hash of their names (see infra.trigger_group):
+    # fixed once deployed, since changing it moves triggers (and replaces their queues).
+    trigger_groups: int = 20
+    # Lambda SnapStart on published versions, invoked through an alias (python3.12 and later).
+    snap_start: bool = False
 
     @property
     def timeout(self) -> Duration:
@@ -152,6 +160,10 @@ class DeploySettings:
         reader = _Reader(context, os.environ if environ is None else environ)
         settings = cls._read(reader)
         reader.check_unknown()
+        if settings.snap_start and not snap_start_supported(settings.runtime):
+            reader.problems.append(
+                Problem(SETTINGS_LABEL, "snap_start", f"SnapStart needs python3.12 or later, not {settings.runtime}")
+            )
         if reader.problems:
             raise ConfigError(reader.problems)
         return settings
@@ -180,7 +192,15 @@ class DeploySettings:
             retry_attempts=read("retry_attempts", _integer(0, 2), defaults.retry_attempts),
             max_event_age_hours=read("max_event_age_hours", _integer(1, 6), defaults.max_event_age_hours),
             alarm_email=read("alarm_email", _matching(EMAIL, "an e-mail address"), defaults.alarm_email),
+            trigger_groups=read("trigger_groups", _integer(1, 100), defaults.trigger_groups),
+            snap_start=read("snap_start", _boolean, defaults.snap_start),
         )
+
+
+def snap_start_supported(runtime: str) -> bool:
+    """Whether Lambda offers SnapStart for ``runtime`` (a name such as ``python3.13``)."""
+    match = PYTHON_RUNTIME.match(runtime)
+    return match is not None and (int(match[1]), int(match[2])) >= SNAP_START_SINCE
 
 
 class _Reader:

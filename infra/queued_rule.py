@@ -26,6 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from gluetrigger.core.model import EventSource, S3Source
+from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.core.routing import object_created_pattern
 from gluetrigger.runtime.environment import QUEUE_URL_ENV
 from infra.trigger_function import TriggerFunction
@@ -52,6 +53,11 @@ def _pattern_and_bus(source: S3Source | EventSource) -> tuple[dict[str, Any], st
     return source.pattern, source.event_bus
 
 
+def _bus_name(bus: str) -> str:
+    """A bus's name, given its name or its ARN (``arn:...:event-bus/<name>``)."""
+    return bus.rsplit("event-bus/", 1)[-1] if bus.startswith("arn:") else bus
+
+
 class QueuedRule(Construct):
     """A rule with an exact event pattern, delivering to a queue that feeds ``function``."""
 
@@ -66,6 +72,7 @@ class QueuedRule(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         settings = deployment.settings
+        self._rule_name = schedule_resource_name(self.rule_prefix(settings.stack_name), function.trigger.name)
         self.queue = sqs.Queue(
             self,
             "Queue",
@@ -81,7 +88,7 @@ class QueuedRule(Construct):
         # Backpressure: held-back messages are sent back to this queue, delayed; SendMessage only.
         function.function.add_environment(QUEUE_URL_ENV, self.queue.queue_url)
         self.queue.grant(function.function, "sqs:SendMessage")
-        function.function.add_event_source(
+        function.target.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,
                 batch_size=settings.batch_size,
@@ -90,12 +97,19 @@ class QueuedRule(Construct):
             )
         )
 
+    def rule_prefix(self, stack_name: str) -> str:
+        """What the rule's name starts with: ``<stack>``, so it is ``<stack>.<trigger>``."""
+        return stack_name
+
     def _rule(self, source: S3Source | EventSource, trigger: Trigger, deployment: Deployment) -> None:
         """The rule on the source's bus, with the source's exact pattern, targeting the queue."""
         pattern, bus = _pattern_and_bus(source)
+        # Named like schedules, <stack>.<trigger>: the DLQ's policy admits this stack's rules by that prefix.
+        name = self._rule_name
         rule = events.Rule(
             self,
             "Rule",
+            rule_name=name,
             description=f"gluetrigger {trigger.name}: events that start Glue job {trigger.job.name}"[:512],
             event_bus=self._bus(bus),
             # The typed EventPattern cannot express every pattern EventBridge accepts (a top-level
@@ -109,7 +123,7 @@ class QueuedRule(Construct):
             ],
         )
         cast(events.CfnRule, rule.node.default_child).event_pattern = pattern
-        deployment.state.dead_letter(rule)
+        deployment.state.dead_letter(rule, name=name, bus=None if bus == DEFAULT_EVENT_BUS else _bus_name(bus))
 
     def _bus(self, name: str) -> events.IEventBus | None:
         """The trigger's bus, by name or ARN; None (the account's default bus) for 'default'."""

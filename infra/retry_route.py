@@ -24,6 +24,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from gluetrigger.core.model import EventSource
+from gluetrigger.core.naming import schedule_resource_name
 from gluetrigger.core.retry import STATE_CHANGE_SOURCE, state_change_pattern
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS, QueuedRule
 
@@ -33,10 +34,16 @@ if TYPE_CHECKING:
     from infra.deployment import Deployment
     from infra.trigger_function import TriggerFunction
 
-__all__ = ["RETRY_ACTIONS", "RetryRoute", "retry_route"]
+__all__ = ["RETRY_ACTIONS", "RetryRoute", "retry_route", "retry_rule_prefix"]
 
 # Read the failed run (its arguments and PreviousRunId); StartJobRun is the function's already.
 RETRY_ACTIONS = ["glue:GetJobRun"]
+
+
+def retry_rule_prefix(stack_name: str) -> str:
+    """Retry rules are ``<stack>.retry.<trigger>``: beside the trigger's own rule ``<stack>.<trigger>``
+    (a UTC schedule's is on the default bus too), and admitted to the DLQ by their prefix."""
+    return f"{stack_name}.retry"
 
 
 def retry_route(
@@ -65,7 +72,7 @@ class RetryRoute(Construct):
         pattern = state_change_pattern(trigger)
         if queue is None:
             source = EventSource(pattern=pattern)
-            self.queue: sqs.IQueue = QueuedRule(
+            self.queue: sqs.IQueue = _RetryDelivery(
                 self, "Delivery", source=source, function=function, deployment=deployment
             ).queue
         else:
@@ -77,9 +84,11 @@ class RetryRoute(Construct):
     def _rule(self, function: TriggerFunction, pattern: dict[str, object], deployment: Deployment) -> None:
         """The rule on the default bus, with the core's pattern exactly, targeting the trigger's queue."""
         trigger = function.trigger
+        name = schedule_resource_name(retry_rule_prefix(deployment.settings.stack_name), trigger.name)
         rule = events.Rule(
             self,
             "Rule",
+            rule_name=name,
             description=f"gluetrigger {trigger.name}: failed runs of Glue job {trigger.job.name}, to retry"[:512],
             # The exact pattern is set on the CloudFormation resource below, as QueuedRule does.
             event_pattern=events.EventPattern(source=[STATE_CHANGE_SOURCE]),
@@ -90,4 +99,11 @@ class RetryRoute(Construct):
             ],
         )
         cast(events.CfnRule, rule.node.default_child).event_pattern = pattern
-        deployment.state.dead_letter(rule)
+        deployment.state.dead_letter(rule, name=name, bus=None)
+
+
+class _RetryDelivery(QueuedRule):
+    """A schedule trigger's retries: a queued rule named beside the schedule's own rule."""
+
+    def rule_prefix(self, stack_name: str) -> str:
+        return retry_rule_prefix(stack_name)

@@ -24,7 +24,7 @@ from gluetrigger.core.model import ScheduleSource
 from gluetrigger.core.naming import schedule_resource_name
 from infra.nag import acknowledge
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
-from infra.trigger_function import TriggerFunction
+from infra.trigger_function import InlineRole, TriggerFunction
 
 if TYPE_CHECKING:
     from infra.deployment import Deployment
@@ -69,7 +69,8 @@ class ScheduledSource(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         trigger = function.trigger
-        self._name = schedule_resource_name(Stack.of(self).stack_name, trigger.name)
+        # The app's stack name, not the nested stack's: the handler and the DLQ's policy know rules by it.
+        self._name = schedule_resource_name(deployment.settings.stack_name, trigger.name)
         self._description = f"gluetrigger {trigger.name}: starts Glue job {trigger.job.name}"[:512]
         if source.timezone is not None:
             self._schedule(source, source.timezone, function, deployment)
@@ -81,13 +82,13 @@ class ScheduledSource(Construct):
     ) -> None:
         """A Scheduler schedule in ``timezone``, invoking through a role of its own."""
         # A role per schedule, trusted by Scheduler for this account only (confused-deputy guard).
-        role = iam.Role(
+        role = InlineRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
             ),
-            description=self._description[:1000],
+            description=self._description,
         )
         scheduler.Schedule(
             self,
@@ -96,7 +97,7 @@ class ScheduledSource(Construct):
             description=self._description,
             schedule=scheduler.ScheduleExpression.expression(source.expression, TimeZone.of(timezone)),
             target=scheduler_targets.LambdaInvoke(
-                function.function,
+                function.target,
                 role=role,
                 input=scheduler_event(),
                 dead_letter_queue=deployment.state.dlq,
@@ -104,6 +105,8 @@ class ScheduledSource(Construct):
                 max_event_age=deployment.settings.max_event_age,
             ),
         )
+        if deployment.settings.snap_start:
+            return  # the alias's ARN is the grant's only resource: nothing to acknowledge
         acknowledge(
             role,
             f"AwsSolutions-IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
@@ -121,13 +124,13 @@ class ScheduledSource(Construct):
             schedule=events.Schedule.expression(source.expression),
             targets=[
                 targets.LambdaFunction(
-                    function.function,
+                    function.target,
                     retry_attempts=DELIVERY_RETRY_ATTEMPTS,
                     max_event_age=deployment.settings.max_event_age,
                 )
             ],
         )
-        deployment.state.dead_letter(rule)
+        deployment.state.dead_letter(rule, name=self._name, bus=None)
 
 
 def _logical_id(function: TriggerFunction) -> str:

@@ -1,31 +1,41 @@
-"""The gluetrigger stack: every trigger of a validated config, wired to its source and function.
+"""The gluetrigger app's stack: what every trigger shares, and the nested stacks holding the triggers.
 
-Per trigger: a function (allowed to start that trigger's job only) and its source: a rule ->
-queue -> function for S3 and custom events, a Scheduler schedule or rule for schedules. Shared:
-the idempotency table, the DLQ, the buckets, the Powertools layer, the code asset (with every
-function's compiled config, see :mod:`infra.code_asset`), the alarms.
+The parent stack holds what is created once per app: the idempotency table, the DLQ, the buckets'
+EventBridge notifications (once per bucket, however many triggers watch it), the manifests bucket,
+the Powertools layer, the code asset (with every function's compiled config, see
+:mod:`infra.code_asset`), the app-wide alarms and their topic. Each trigger's function and source
+live in the nested stack of its group (:mod:`infra.trigger_group`), so the app's size is bounded
+by the number of groups, not by CloudFormation's 500 resources per stack.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
 from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
-from gluetrigger.core.model import Config, S3Source, ScheduleSource, Trigger
+from gluetrigger.core.errors import ConfigError, Problem
+from gluetrigger.core.model import Config, S3Source
 from infra.alarms import Alarms
 from infra.batching import Manifests
 from infra.code_asset import function_code
-from infra.deploy_settings import DeploySettings
+from infra.deploy_settings import SETTINGS_LABEL, DeploySettings
 from infra.deployment import Deployment
 from infra.powertools_layer import powertools_layer
-from infra.queued_rule import QueuedRule
-from infra.retry_route import retry_route
 from infra.s3_source import Buckets
-from infra.schedule_source import ScheduledSource
 from infra.state import SharedState
-from infra.trigger_function import ARCHITECTURE, TriggerFunction, python_runtime
+from infra.trigger_function import ARCHITECTURE, python_runtime
+from infra.trigger_group import TriggerGroup, group_of
 
-__all__ = ["GlueTriggerStack"]
+if TYPE_CHECKING:
+    from gluetrigger.core.model import Trigger
+
+__all__ = ["MAX_STACK_RESOURCES", "GlueTriggerStack"]
+
+# CloudFormation's limit on the resources of one stack (nested stacks included, each counted alone).
+MAX_STACK_RESOURCES = 500
 
 
 class GlueTriggerStack(Stack):
@@ -40,8 +50,9 @@ class GlueTriggerStack(Stack):
             env=Environment(account=settings.account, region=settings.region),
             tags=dict(settings.tags),
         )
+        self.settings = settings
         state = SharedState(self, "State")
-        self._deployment = Deployment(
+        deployment = Deployment(
             settings=settings,
             state=state,
             layer=powertools_layer(
@@ -51,34 +62,51 @@ class GlueTriggerStack(Stack):
             code=function_code(
                 self, config, {trigger.name: [trigger.name] for trigger in config.triggers}, settings.runtime
             ),
+            manifests=Manifests(self, "Manifests", triggers=list(config.triggers), table=state.table),
+            alarms=Alarms(self, "Alarms", settings=settings, dlq=state.dlq),
         )
         Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
-        self._manifests = Manifests(self, "Manifests", triggers=list(config.triggers), table=state.table)
-        self._alarms = Alarms(self, "Alarms", settings=settings, dlq=state.dlq)
-        for trigger in config.triggers:
-            self._add(trigger)
+        self.groups = {
+            number: TriggerGroup(self, f"Group{number}", triggers=triggers, deployment=deployment)
+            for number, triggers in sorted(_grouped(config.triggers, settings.trigger_groups).items())
+        }
+        _check_capacity(self.groups, settings)
+        self._outputs(deployment)
 
+    def group_of(self, trigger: str) -> TriggerGroup:
+        """The nested stack holding the trigger named ``trigger``."""
+        return self.groups[group_of(trigger, self.settings.trigger_groups)]
+
+    def _outputs(self, deployment: Deployment) -> None:
+        state, manifests, alarms = deployment.state, deployment.manifests, deployment.alarms
         CfnOutput(self, "IdempotencyTableName", description="Idempotency table", value=state.table.table_name)
         CfnOutput(self, "DeadLetterQueueUrl", description="Dead-letter queue", value=state.dlq.queue_url)
-        if self._manifests.bucket is not None:
-            CfnOutput(self, "ManifestsBucket", description="Batch manifests", value=self._manifests.bucket.bucket_name)
-        if self._alarms.topic is not None:
-            CfnOutput(self, "AlarmTopicArn", description="Alarm notifications", value=self._alarms.topic.topic_arn)
+        if manifests.bucket is not None:
+            CfnOutput(self, "ManifestsBucket", description="Batch manifests", value=manifests.bucket.bucket_name)
+        if alarms.topic is not None:
+            CfnOutput(self, "AlarmTopicArn", description="Alarm notifications", value=alarms.topic.topic_arn)
 
-    def _add(self, trigger: Trigger) -> None:
-        scope = Construct(self, trigger.name)
-        function = TriggerFunction(scope, "Function", trigger=trigger, deployment=self._deployment)
-        self._alarms.watch(function)
-        CfnOutput(
-            scope, "FunctionName", description=f"{trigger.name}: function name", value=function.function.function_name
+
+def _grouped(triggers: tuple[Trigger, ...], groups: int) -> dict[int, list[Trigger]]:
+    """The triggers of each non-empty group, in config order."""
+    grouped: dict[int, list[Trigger]] = defaultdict(list)
+    for trigger in triggers:
+        grouped[group_of(trigger.name, groups)].append(trigger)
+    return grouped
+
+
+def _check_capacity(groups: dict[int, TriggerGroup], settings: DeploySettings) -> None:
+    """One problem per group whose nested stack would exceed CloudFormation's resources per stack."""
+    counts = {group.node.id: group.resource_count for group in groups.values()}
+    problems = [
+        Problem(
+            SETTINGS_LABEL,
+            "trigger_groups",
+            f"{group} would hold {count} CloudFormation resources, over the {MAX_STACK_RESOURCES} a stack "
+            f"allows: raise trigger_groups (now {settings.trigger_groups})",
         )
-        source = trigger.source
-        if isinstance(source, ScheduleSource):
-            ScheduledSource(scope, "Schedule", source=source, function=function, deployment=self._deployment)
-            retry_route(scope, function, None, self._deployment)
-            return
-        delivery = QueuedRule(scope, "Delivery", source=source, function=function, deployment=self._deployment)
-        retry_route(scope, function, delivery.queue, self._deployment)
-        self._alarms.watch_queue(function, delivery.queue)
-        self._manifests.wire(function)
-        CfnOutput(scope, "QueueUrl", description=f"{trigger.name}: event queue URL", value=delivery.queue.queue_url)
+        for group, count in counts.items()
+        if count > MAX_STACK_RESOURCES
+    ]
+    if problems:
+        raise ConfigError(problems)

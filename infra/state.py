@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -60,20 +60,30 @@ class SharedState(Construct):
             "AwsSolutions-SQS3",
             "This queue is the dead-letter queue; a DLQ of its own would only move the same messages again.",
         )
-        self._rule_arns: list[str] = []
+        # Rule ARN patterns (resource part -> ARN) of the rules that may dead-letter here.
+        self._rule_patterns: dict[str, str] = {}
         self._rules_statement: iam.PolicyStatement | None = None
 
-    def dead_letter(self, rule: events.Rule) -> None:
-        """Make the DLQ the dead-letter queue of ``rule``'s target.
+    def dead_letter(self, rule: events.Rule, *, name: str, bus: str | None) -> None:
+        """Make the DLQ the dead-letter queue of ``rule``'s target; ``name`` is the rule's, on ``bus`` (None: default).
 
         The CDK would add one queue-policy statement per rule, and SQS allows 20 statements per
-        policy, which would cap a stack at 19 rules; instead every rule of the stack is listed in
-        one statement, and the target's DeadLetterConfig is set directly.
+        policy; listing every rule's ARN in one statement would outgrow the policy's size with a few
+        hundred rules, and make the parent stack depend on every nested stack's rules. Every rule is
+        named ``<stack>.<trigger>`` (:func:`gluetrigger.core.naming.schedule_resource_name`), so one
+        statement allows rules whose name has this stack's prefix, per bus: ``rule/<prefix>.*`` on
+        the default bus, ``rule/<bus>/<prefix>.*`` on another; the target's DeadLetterConfig is set directly.
         """
         cast(events.CfnRule, rule.node.default_child).add_property_override(
             "Targets.0.DeadLetterConfig.Arn", self.dlq.queue_arn
         )
-        self._rule_arns.append(rule.rule_arn)
+        prefix = name.rsplit(".", 1)[0]
+        resource = f"{prefix}.*" if bus is None else f"{bus}/{prefix}.*"
+        if resource in self._rule_patterns:
+            return
+        self._rule_patterns[resource] = Stack.of(self).format_arn(
+            service="events", resource="rule", resource_name=resource
+        )
         if self._rules_statement is None:
             self._rules_statement = iam.PolicyStatement(
                 sid="EventBridgeRulesOfThisStack",
@@ -82,4 +92,5 @@ class SharedState(Construct):
                 resources=[self.dlq.queue_arn],
             )
             self.dlq.add_to_resource_policy(self._rules_statement)
-        self._rules_statement.add_condition("ArnEquals", {"aws:SourceArn": list(self._rule_arns)})
+        patterns = [self._rule_patterns[key] for key in sorted(self._rule_patterns)]
+        self._rules_statement.add_condition("ArnLike", {"aws:SourceArn": patterns})

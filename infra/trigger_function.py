@@ -1,8 +1,17 @@
 """One Lambda function per trigger, allowed to start that trigger's Glue job and nothing else.
 
 A function per trigger (rather than one for all) is what makes least privilege possible: its
-role names a single job ARN. It also gives each trigger its own concurrency, alarms and logs,
+role names a single job ARN. It also gives each trigger its own concurrency, metrics and logs,
 and each function reads only its own compiled trigger (a file of the shared code asset).
+
+Resources per function are counted, since a nested stack holds 500 (see :mod:`infra.trigger_group`):
+the role carries its grants as an inline policy (:class:`InlineRole`) instead of a separate
+AWS::IAM::Policy, and only a function invoked asynchronously (a schedule's) gets an
+AWS::Lambda::EventInvokeConfig; a queue-fed function's retries are its queue's.
+
+With SnapStart (``-c snap_start=true``) the function is published and every invoker (event
+source mapping, rule, schedule, permission) calls the ``live`` alias of its latest version:
+SnapStart applies only to published versions, never to $LATEST.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from gluetrigger.core.idempotency_record import leading_key_pattern
+from gluetrigger.core.model import ScheduleSource
 from gluetrigger.runtime.environment import (
     CONFIG_FILE_ENV,
     DEAD_LETTER_QUEUE_URL_ENV,
@@ -37,7 +47,15 @@ if TYPE_CHECKING:
     from infra.deployment import Deployment
     from infra.state import SharedState
 
-__all__ = ["ARCHITECTURE", "HANDLER", "IDEMPOTENCY_ACTIONS", "TriggerFunction", "python_runtime"]
+__all__ = [
+    "ALIAS_NAME",
+    "ARCHITECTURE",
+    "HANDLER",
+    "IDEMPOTENCY_ACTIONS",
+    "InlineRole",
+    "TriggerFunction",
+    "python_runtime",
+]
 
 HANDLER = "gluetrigger.handler.handler"
 # Graviton: cheaper per millisecond for the same work, and the Powertools layer exists for it.
@@ -47,6 +65,9 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 GLUE_ACTIONS = ["glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"]
 # What Powertools' DynamoDBPersistenceLayer calls, and nothing more (no Scan, no Query).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# With SnapStart, what every invoker calls: the function's latest published version.
+ALIAS_NAME = "live"
+INLINE_POLICY_NAME = "Grants"
 
 
 def python_runtime(name: str) -> lambda_.Runtime:
@@ -54,30 +75,55 @@ def python_runtime(name: str) -> lambda_.Runtime:
     return next(runtime for runtime in lambda_.Runtime.ALL if runtime.name == name)
 
 
+class InlineRole(iam.Role):
+    """A role whose every grant, the CDK's included, lands in one inline policy of the role itself.
+
+    The CDK puts grants in a separate AWS::IAM::Policy (the role's DefaultPolicy): one more
+    resource per function against the 500 of a stack. The CDK's own grants (an event source's
+    consume, X-Ray's, an invoke grant) go through :meth:`add_to_principal_policy`, so this
+    override catches them all. The policy document resolves at synth, with every statement added.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, assumed_by: iam.IPrincipal, description: str) -> None:
+        self._grants = iam.PolicyDocument()
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=assumed_by,
+            description=description[:1000],
+            inline_policies={INLINE_POLICY_NAME: self._grants},
+        )
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self._grants.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self)
+
+
 class TriggerFunction(Construct):
-    """The function serving one trigger, its role, log group and failure destination."""
+    """The function serving one trigger, its role and log group; ``target`` is what invokers call."""
 
     def __init__(self, scope: Construct, construct_id: str, *, trigger: Trigger, deployment: Deployment) -> None:
         super().__init__(scope, construct_id)
         self.trigger = trigger
         settings, state = deployment.settings, deployment.state
-        environment = _environment(trigger, deployment)
-        role = iam.Role(
+        role = InlineRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"gluetrigger {trigger.name}: start Glue job {trigger.job.name}"[:1000],
+            description=f"gluetrigger {trigger.name}: start Glue job {trigger.job.name}",
         )
         log_group = logs.LogGroup(self, "Logs", retention=settings.log_retention, removal_policy=RemovalPolicy.DESTROY)
-        self.function = self._function(deployment, role, log_group, environment)
+        self.function = self._function(deployment, role, log_group)
+        # With SnapStart, every invoker calls the alias; without, the function itself ($LATEST).
+        self.target: lambda_.IFunction = self._alias() if settings.snap_start else self.function
+        if isinstance(trigger.source, ScheduleSource):
+            self._configure_async_invocation(deployment)
         log_group.grant_write(role)
         self._grant(role, state)
         self._acknowledge(settings, role)
 
-    def _function(
-        self, deployment: Deployment, role: iam.IRole, log_group: logs.ILogGroup, environment: dict[str, str]
-    ) -> lambda_.Function:
-        """The function, sized by the settings, with the shared layer, code and failure destination."""
+    def _function(self, deployment: Deployment, role: iam.IRole, log_group: logs.ILogGroup) -> lambda_.Function:
+        """The function, sized by the settings, with the shared layer and code."""
         settings = deployment.settings
         return lambda_.Function(
             self,
@@ -92,11 +138,30 @@ class TriggerFunction(Construct):
             memory_size=settings.memory_mb,
             timeout=settings.timeout,
             tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
-            environment=environment,
+            environment=_environment(self.trigger, deployment),
             log_group=log_group,
-            # Asynchronous invocations (schedules): the handler dead-letters a permanent failure itself
-            # and returns; what still fails (a retryable error, or the DLQ refused the event) Lambda
-            # retries a bounded number of times, then sends to the DLQ with the error for an operator.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if settings.snap_start else None,
+        )
+
+    def _alias(self) -> lambda_.Alias:
+        """The ``live`` alias of the function's latest version: a new version whenever its code or settings change."""
+        acknowledge(
+            self.function,
+            "@aws-cdk/aws-lambda:snapStartRequirePublish",
+            "The function is published (its current version) and every invoker calls the version's alias, "
+            "so SnapStart applies to every invocation.",
+        )
+        return lambda_.Alias(self, "Live", alias_name=ALIAS_NAME, version=self.function.current_version)
+
+    def _configure_async_invocation(self, deployment: Deployment) -> None:
+        """Schedules invoke asynchronously; a queue-fed function is invoked synchronously by its mapping.
+
+        The handler dead-letters a permanent failure itself and returns; what still fails (a retryable
+        error, or the DLQ refused the event) Lambda retries a bounded number of times, then sends to the
+        DLQ with the error for an operator. Set on what the schedule invokes: the alias, or $LATEST.
+        """
+        settings = deployment.settings
+        self.target.configure_async_invoke(
             retry_attempts=settings.retry_attempts,
             max_event_age=settings.max_event_age,
             on_failure=_SendOnlyDestination(deployment.state.dlq),

@@ -84,9 +84,15 @@ def test_the_app_synthesizes_the_repo_config_with_cdk_nag_enabled(tmp_path: Path
     result = run_app(tmp_path, CDK_CONTEXT_JSON=json.dumps(cdk_context()))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    template = json.loads((tmp_path / "cdk.out" / "GlueTrigger.template.json").read_text(encoding="utf-8"))
+    # The parent stack's template and each trigger group's (nested stacks).
+    templates = [
+        json.loads(path.read_text(encoding="utf-8")) for path in (tmp_path / "cdk.out").glob("*.template.json")
+    ]
     handlers = [
-        r for r in template["Resources"].values() if r["Properties"].get("Handler") == "gluetrigger.handler.handler"
+        r
+        for template in templates
+        for r in template["Resources"].values()
+        if r.get("Properties", {}).get("Handler") == "gluetrigger.handler.handler"
     ]
     assert len(handlers) == 5
     # The AwsSolutions pack runs as a validation plugin during synth; a violation would be reported here.

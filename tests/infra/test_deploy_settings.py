@@ -8,7 +8,8 @@ import pytest
 from aws_cdk import aws_logs as logs
 
 from gluetrigger.core.errors import ConfigError
-from infra.deploy_settings import DeploySettings
+from infra import deploy_settings
+from infra.deploy_settings import RUNTIMES, DeploySettings, snap_start_supported
 from tests.infra.conftest import cdk_context
 
 pytestmark = pytest.mark.infra
@@ -97,7 +98,15 @@ def test_every_bad_value_is_reported_on_one_line_naming_the_setting() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("stack_name", "1-starts-with-digit"), ("retry_attempts", "3"), ("batch_size", "11"), ("tracing", 1)],
+    [
+        ("stack_name", "1-starts-with-digit"),
+        ("retry_attempts", "3"),
+        ("batch_size", "11"),
+        ("tracing", 1),
+        ("trigger_groups", "0"),
+        ("trigger_groups", "101"),
+        ("snap_start", "on"),
+    ],
 )
 def test_out_of_range_values_are_refused(name: str, value: object) -> None:
     [problem] = problems({name: value})
@@ -138,3 +147,26 @@ def test_the_cdks_own_context_keys_and_the_handlers_variables_are_not_settings()
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
     }
     assert read(cdk, handler) == DeploySettings(max_receive_count=5, tracing=True)
+
+
+def test_snap_start_and_trigger_groups_are_off_and_twenty_unless_set() -> None:
+    assert (read().snap_start, read().trigger_groups) == (False, 20)
+    settings = read({"snap_start": "true", "trigger_groups": "40", "runtime": "python3.12"})
+    assert (settings.snap_start, settings.trigger_groups) == (True, 40)
+
+
+def test_snap_start_is_offered_from_python_3_12_on() -> None:
+    # Every runtime the stack accepts has it; an older one (should it come back) would be refused.
+    assert all(snap_start_supported(runtime) for runtime in RUNTIMES)
+    assert not snap_start_supported("python3.11")
+    assert not snap_start_supported("nodejs22.x")
+    assert snap_start_supported("python3.14")
+
+
+def test_snap_start_on_a_runtime_without_it_is_refused_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Were an older runtime accepted again, SnapStart with it must fail synth, not the deploy.
+    monkeypatch.setattr(deploy_settings, "RUNTIMES", ("python3.11", *RUNTIMES))
+    assert problems({"snap_start": "true", "runtime": "python3.11"}) == [
+        "settings: snap_start: SnapStart needs python3.12 or later, not python3.11"
+    ]
+    assert read({"runtime": "python3.11"}).runtime == "python3.11"  # without SnapStart, no problem

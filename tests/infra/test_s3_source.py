@@ -42,7 +42,7 @@ def test_an_imported_bucket_gets_eventbridge_delivery_once_keeping_its_other_not
     assert notifications["Properties"]["NotificationConfiguration"] == {"EventBridgeConfiguration": {}}
     assert notifications["Properties"]["Managed"] is False  # merge with, not replace, existing settings
     # The stack creates no bucket but the batch trigger's manifests bucket.
-    assert list(repo_stack.of_type("AWS::S3::Bucket")) == [repo_stack.logical_id("Manifests", "Bucket")]
+    assert list(repo_stack.of_type("AWS::S3::Bucket")) == [repo_stack.key("Manifests", "Bucket")]
     # Its handler may touch that bucket's notification settings only.
     [policy] = [
         p
@@ -59,8 +59,9 @@ def test_an_imported_bucket_gets_eventbridge_delivery_once_keeping_its_other_not
 
 
 def test_a_created_bucket_is_hardened_retained_and_shared_by_its_triggers(extra_stack: Synthesized) -> None:
-    [(logical_id, bucket)] = extra_stack.of_type("AWS::S3::Bucket").items()
-    assert logical_id == extra_stack.logical_id("Buckets", "gluetrigger-test-raw")
+    [(key, bucket)] = extra_stack.of_type("AWS::S3::Bucket").items()
+    assert key == extra_stack.key("Buckets", "gluetrigger-test-raw")
+    logical_id = extra_stack.logical_id("Buckets", "gluetrigger-test-raw")
     assert bucket["DeletionPolicy"] == "Retain"
     properties = bucket["Properties"]
     assert properties["BucketName"] == "gluetrigger-test-raw"
@@ -103,7 +104,7 @@ def test_the_rule_delivers_to_the_trigger_queue_with_retries_and_the_dlq(repo_st
         {
             "Arn": repo_stack.arn(trigger, "Delivery", "Queue"),
             "Id": "Target0",
-            "DeadLetterConfig": {"Arn": repo_stack.arn("State", "DeadLetterQueue")},
+            "DeadLetterConfig": {"Arn": repo_stack.imported("Arn", "State", "DeadLetterQueue")},
             "RetryPolicy": {"MaximumRetryAttempts": DELIVERY_RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": 6 * 3600},
         }
     ]

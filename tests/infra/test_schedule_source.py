@@ -48,7 +48,7 @@ def test_a_schedule_with_a_timezone_is_a_named_scheduler_schedule(repo_stack: Sy
     assert target == {
         "Arn": repo_stack.arn("nightly-rollup", "Function", "Function"),
         "RoleArn": repo_stack.arn("nightly-rollup", "Schedule", "Role"),
-        "DeadLetterConfig": {"Arn": repo_stack.arn("State", "DeadLetterQueue")},
+        "DeadLetterConfig": {"Arn": repo_stack.imported("Arn", "State", "DeadLetterQueue")},
         "RetryPolicy": {"MaximumRetryAttempts": DELIVERY_RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": 6 * 3600},
     }
     rules = repo_stack.of_type("AWS::Events::Rule").values()
@@ -80,18 +80,24 @@ def test_scheduler_role_is_trusted_by_scheduler_for_this_account_and_invokes_onl
     ]
     assert "ManagedPolicyArns" not in role
     function = repo_stack.arn("nightly-rollup", "Function", "Function")
-    policy = repo_stack.properties("nightly-rollup", "Schedule", "Role", "DefaultPolicy")
+    [policy] = role["Policies"]  # inline: no AWS::IAM::Policy resource per schedule
     assert policy["PolicyDocument"]["Statement"] == [
         {
             "Action": "lambda:InvokeFunction",
             "Effect": "Allow",
             "Resource": [function, {"Fn::Join": ["", [function, ":*"]]}],
         },
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": repo_stack.arn("State", "DeadLetterQueue")},
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": repo_stack.imported("Arn", "State", "DeadLetterQueue"),
+        },
     ]
 
 
-def test_a_schedule_without_timezone_is_a_named_rule_invoking_the_function(extra_stack: Synthesized) -> None:
+def test_a_schedule_without_timezone_is_a_named_rule_invoking_the_function_s_alias(extra_stack: Synthesized) -> None:
+    # The extra stack has SnapStart on: the rule and its permission name the alias, not $LATEST.
+    alias = extra_stack.ref("hourly-sweep", "Function", "Live")  # an alias's Ref is its ARN
     rule = extra_stack.properties("hourly-sweep", "Schedule", "Rule")
     assert rule == {
         "Name": schedule_resource_name("GlueTriggerTest", "hourly-sweep"),
@@ -100,9 +106,9 @@ def test_a_schedule_without_timezone_is_a_named_rule_invoking_the_function(extra
         "State": "ENABLED",
         "Targets": [
             {
-                "Arn": extra_stack.arn("hourly-sweep", "Function", "Function"),
+                "Arn": alias,
                 "Id": "Target0",
-                "DeadLetterConfig": {"Arn": extra_stack.arn("State", "DeadLetterQueue")},
+                "DeadLetterConfig": {"Arn": extra_stack.imported("Arn", "State", "DeadLetterQueue")},
                 "RetryPolicy": {"MaximumRetryAttempts": DELIVERY_RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": 6 * 3600},
             }
         ],
@@ -110,11 +116,11 @@ def test_a_schedule_without_timezone_is_a_named_rule_invoking_the_function(extra
     [permission] = [
         p["Properties"]
         for p in extra_stack.of_type("AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == extra_stack.arn("hourly-sweep", "Function", "Function")
+        if p["Properties"]["FunctionName"] == alias
     ]
     assert permission == {
         "Action": "lambda:InvokeFunction",
-        "FunctionName": extra_stack.arn("hourly-sweep", "Function", "Function"),
+        "FunctionName": alias,
         "Principal": "events.amazonaws.com",
         "SourceArn": extra_stack.arn("hourly-sweep", "Schedule", "Rule"),
     }

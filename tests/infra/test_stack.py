@@ -6,9 +6,12 @@ import json
 
 import pytest
 
+from infra.trigger_group import TRIGGER_TAG, group_of
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
+
+GROUPS_OF_NAMES = [11, 15, 11]
 
 
 def stack_tags(synthesized: Synthesized) -> dict[str, str]:
@@ -18,20 +21,47 @@ def stack_tags(synthesized: Synthesized) -> dict[str, str]:
     return tags
 
 
-def test_outputs_name_functions_queues_table_and_dlq(repo_stack: Synthesized) -> None:
+def test_outputs_name_the_shared_resources_and_none_per_trigger(repo_stack: Synthesized) -> None:
+    # CloudFormation allows 200 outputs per stack: none per trigger; tags find a trigger's resources.
     outputs = repo_stack.json["Outputs"]
     values = {o["Description"]: o["Value"] for o in outputs.values()}
-    expected = {
+    assert values == {
         "Idempotency table": repo_stack.ref("State", "IdempotencyTable"),
         "Dead-letter queue": repo_stack.ref("State", "DeadLetterQueue"),
+        "Batch manifests": repo_stack.ref("Manifests", "Bucket"),
     }
-    for trigger in ("sales-arrival", "partner-drop", "nightly-rollup", "orders-exported", "sales-burst"):
-        expected[f"{trigger}: function name"] = repo_stack.ref(trigger, "Function", "Function")
-    for trigger in ("sales-arrival", "partner-drop", "orders-exported", "sales-burst"):
-        expected[f"{trigger}: event queue URL"] = repo_stack.ref(trigger, "Delivery", "Queue")
-    expected["Batch manifests"] = repo_stack.ref("Manifests", "Bucket")
-    assert values == expected
     assert {"IdempotencyTableName", "DeadLetterQueueUrl"} <= outputs.keys()
+    for group in repo_stack.stack.groups.values():
+        assert "Outputs" not in repo_stack.templates[group.node.id]
+
+
+@pytest.mark.parametrize("trigger", ["sales-arrival", "nightly-rollup"])
+def test_a_trigger_s_resources_carry_its_name_as_a_tag(repo_stack: Synthesized, trigger: str) -> None:
+    def tags(*path: str) -> list[dict[str, str]]:
+        tagged: list[dict[str, str]] = repo_stack.template_of(*path)["Resources"][repo_stack.logical_id(*path)][
+            "Properties"
+        ]["Tags"]
+        return tagged
+
+    expected = {"Key": TRIGGER_TAG, "Value": trigger}
+    assert expected in tags(trigger, "Function", "Function")
+    assert expected in tags(trigger, "Function", "Role")
+    if trigger == "sales-arrival":
+        assert expected in tags(trigger, "Delivery", "Queue")
+
+
+def test_each_trigger_is_in_the_group_its_name_hashes_to(repo_stack: Synthesized) -> None:
+    for trigger in repo_stack.config.triggers:
+        group = repo_stack.stack.group_of(trigger.name)
+        assert group.node.id == f"Group{group_of(trigger.name, 20)}"
+        holding = [g.node.id for g in repo_stack.stack.groups.values() if g.node.try_find_child(trigger.name)]
+        assert holding == [group.node.id]
+
+
+def test_the_group_of_a_name_never_depends_on_the_other_triggers() -> None:
+    # Fixed values: the same name lands in the same group on every machine and in every config.
+    assert [group_of(name, 20) for name in ("sales-arrival", "feed-0001-s3", "a")] == GROUPS_OF_NAMES
+    assert {group_of(f"feed-{n}", 7) for n in range(200)} == set(range(1, 8))
 
 
 def test_the_default_stack_is_environment_agnostic(repo_stack: Synthesized) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import Synthesized, synthesize
+from tests.infra.conftest import Synthesized, formatted_arn, synthesize
 
 pytestmark = pytest.mark.infra
 
@@ -48,33 +48,50 @@ def test_dead_letter_queue_is_encrypted_tls_only_and_keeps_messages_two_weeks(re
         "sqs:*",
         {"Bool": {"aws:SecureTransport": "false"}},
     )
-    # EventBridge may dead-letter here only for the rules of this stack, all in one statement.
+    # EventBridge may dead-letter here only for the rules of this stack (named <stack>.<trigger>), in one
+    # statement whose size does not grow with the number of rules.
     assert rules == {
         "Sid": "EventBridgeRulesOfThisStack",
         "Action": "sqs:SendMessage",
         "Effect": "Allow",
         "Principal": {"Service": "events.amazonaws.com"},
         "Resource": repo_stack.arn("State", "DeadLetterQueue"),
-        "Condition": {
-            "ArnEquals": {
-                "aws:SourceArn": [
-                    repo_stack.arn(trigger, "Delivery", "Rule")
-                    for trigger in ("sales-arrival", "partner-drop", "sales-burst", "orders-exported")
-                ]
-            }
-        },
+        "Condition": {"ArnLike": {"aws:SourceArn": [rule_arn("GlueTrigger.*")]}},
+    }
+
+
+def rule_arn(resource: str) -> dict[str, Any]:
+    return formatted_arn("events", f"rule/{resource}")
+
+
+def test_rules_on_another_bus_are_admitted_by_that_bus_and_the_stack_prefix(extra_stack: Synthesized) -> None:
+    _, rules = dlq_policy(extra_stack)
+    assert rules["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": [
+                # The extra stack names its account and region.
+                "arn:aws:events:eu-west-1:111122223333:rule/GlueTriggerTest.*",
+                "arn:aws:events:eu-west-1:111122223333:rule/audit-bus/GlueTriggerTest.*",
+            ]
+        }
     }
 
 
 def test_many_rules_share_one_dlq_policy_statement_within_the_sqs_quota(tmp_path: Path) -> None:
-    """SQS allows 20 statements per queue policy; a statement per rule would cap a stack at 19 rules."""
+    """SQS allows 20 statements per queue policy and a bounded size: the statement names prefixes, not rules."""
     triggers = "".join(
         f"  - name: event-{n}\n    source: {{type: event, pattern: {{source: [app{n}]}}}}\n    job: {{name: job-{n}}}\n"
         for n in range(25)
+    )
+    # A name so long that the rule's name keeps only the stack name's first letters (64 characters in all).
+    long_name = "l" * 60
+    triggers += (
+        f"  - name: {long_name}\n    source: {{type: event, pattern: {{source: [long]}}}}\n    job: {{name: long}}\n"
     )
     config = tmp_path / "triggers.yaml"
     config.write_text(f"triggers:\n{triggers}", encoding="utf-8")
     synthesized = synthesize({"triggers": str(config), "stack_name": "ManyRules"}, tmp_path / "out")
     statements = dlq_policy(synthesized)
     assert len(statements) == 2
-    assert len(statements[1]["Condition"]["ArnEquals"]["aws:SourceArn"]) == 25
+    assert synthesized.properties(long_name, "Delivery", "Rule")["Name"] == f"Man.{long_name}"
+    assert statements[1]["Condition"]["ArnLike"]["aws:SourceArn"] == [rule_arn("Man.*"), rule_arn("ManyRules.*")]

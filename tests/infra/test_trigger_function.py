@@ -15,7 +15,7 @@ from gluetrigger.tooling.config_file import load_config
 from infra.deploy_settings import DeploySettings
 from infra.stack import GlueTriggerStack
 from infra.trigger_function import IDEMPOTENCY_ACTIONS
-from tests.infra.conftest import Synthesized, cdk_context
+from tests.infra.conftest import Synthesized, cdk_context, formatted_arn
 
 pytestmark = pytest.mark.infra
 
@@ -31,20 +31,7 @@ EVERY_JOB = {**JOBS, "sales-burst": "sales-burst-load"}
 
 
 def job_arn(name: str) -> dict[str, Any]:
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":glue:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                f":job/{name}",
-            ],
-        ]
-    }
+    return formatted_arn("glue", f"job/{name}")
 
 
 @pytest.mark.parametrize("trigger", sorted(JOBS))
@@ -67,7 +54,7 @@ def test_the_function_role_allows_exactly_what_the_handler_calls(repo_stack: Syn
             "Action": sorted(IDEMPOTENCY_ACTIONS),
             "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"gluetrigger#{trigger}#*"]}},
             "Effect": "Allow",
-            "Resource": repo_stack.arn("State", "IdempotencyTable"),
+            "Resource": repo_stack.imported("Arn", "State", "IdempotencyTable"),
         },
         # The handler's own dead letters and Lambda's on-failure destination, and for a queued trigger
         # its own queue (messages held back for Glue capacity are sent back to it): SendMessage only.
@@ -75,9 +62,9 @@ def test_the_function_role_allows_exactly_what_the_handler_calls(repo_stack: Syn
             "Action": "sqs:SendMessage",
             "Effect": "Allow",
             "Resource": (
-                [repo_stack.arn("State", "DeadLetterQueue"), repo_stack.arn(trigger, "Delivery", "Queue")]
+                [repo_stack.arn(trigger, "Delivery", "Queue"), repo_stack.imported("Arn", "State", "DeadLetterQueue")]
                 if trigger in QUEUED
-                else repo_stack.arn("State", "DeadLetterQueue")
+                else repo_stack.imported("Arn", "State", "DeadLetterQueue")
             ),
         },
     ]
@@ -95,47 +82,49 @@ def test_the_function_role_allows_exactly_what_the_handler_calls(repo_stack: Syn
                 "Resource": repo_stack.arn(trigger, "Delivery", "Queue"),
             }
         )
-    policy = repo_stack.properties(trigger, "Function", "Role", "DefaultPolicy")
-    assert policy["PolicyDocument"]["Statement"] == expected
-    assert policy["Roles"] == [repo_stack.ref(trigger, "Function", "Role")]
+    # One inline policy of the role: no AWS::IAM::Policy resource per function.
     role = repo_stack.properties(trigger, "Function", "Role")
+    assert role["Policies"] == [
+        {"PolicyName": "Grants", "PolicyDocument": {"Statement": expected, "Version": "2012-10-17"}}
+    ]
     assert "ManagedPolicyArns" not in role
-    assert "Policies" not in role
+    # Policy resources are left only in the parent (the CDK's bucket-notification handler's), none per trigger.
+    assert all(key.startswith("GlueTrigger/") for key in repo_stack.of_type("AWS::IAM::Policy"))
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
 
 
+def statements(synthesized: Synthesized) -> list[dict[str, Any]]:
+    """Every IAM statement of the app: roles' inline policies and policy resources, in every template."""
+    found: list[dict[str, Any]] = []
+    for role in synthesized.of_type("AWS::IAM::Role").values():
+        for policy in role["Properties"].get("Policies", []):
+            found.extend(policy["PolicyDocument"]["Statement"])
+    for policy in synthesized.of_type("AWS::IAM::Policy").values():
+        found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
 def test_start_job_run_is_granted_on_the_configured_jobs_only(repo_stack: Synthesized) -> None:
     granted = [
-        statement["Resource"]
-        for policy in repo_stack.of_type("AWS::IAM::Policy").values()
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "glue" in json.dumps(statement["Action"])
+        statement["Resource"] for statement in statements(repo_stack) if "glue" in json.dumps(statement["Action"])
     ]
     assert sorted(granted, key=json.dumps) == sorted((job_arn(job) for job in EVERY_JOB.values()), key=json.dumps)
 
 
 def test_no_iam_policy_has_a_wildcard_action_or_resource(repo_stack: Synthesized) -> None:
-    statements = [
-        statement
-        for kind in ("AWS::IAM::Policy", "AWS::IAM::Role")
-        for resource in repo_stack.of_type(kind).values()
-        for document in [resource["Properties"].get("PolicyDocument", {})]
-        for statement in document.get("Statement", [])
-    ]
-    assert statements
-    for statement in statements:
+    found = statements(repo_stack)
+    assert found
+    for statement in found:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in action for action in actions), statement
         assert statement.get("Resource") != "*", statement
 
 
 def test_tracing_adds_only_the_x_ray_statement_aws_offers(extra_stack: Synthesized) -> None:
-    statements = extra_stack.properties("raw-upload", "Function", "Role", "DefaultPolicy")["PolicyDocument"][
-        "Statement"
-    ]
-    wildcards = [s for s in statements if s["Resource"] == "*"]
+    [policy] = extra_stack.properties("raw-upload", "Function", "Role")["Policies"]
+    wildcards = [s for s in policy["PolicyDocument"]["Statement"] if s["Resource"] == "*"]
     assert wildcards == [
         {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": "*"}
     ]
@@ -158,8 +147,9 @@ def test_function_settings_and_environment(repo_stack: Synthesized, trigger: str
     queue_url = variables.pop("GLUETRIGGER_QUEUE_URL", None)
     assert queue_url == (repo_stack.ref(trigger, "Delivery", "Queue") if trigger in QUEUED else None)
     assert variables == {
-        "GLUETRIGGER_IDEMPOTENCY_TABLE": repo_stack.ref("State", "IdempotencyTable"),
-        "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": repo_stack.ref("State", "DeadLetterQueue"),  # a queue's Ref: its URL
+        # The parent's table and DLQ, passed into the trigger's nested stack as parameters.
+        "GLUETRIGGER_IDEMPOTENCY_TABLE": repo_stack.imported("Ref", "State", "IdempotencyTable"),
+        "GLUETRIGGER_DEAD_LETTER_QUEUE_URL": repo_stack.imported("Ref", "State", "DeadLetterQueue"),  # its URL
         "POWERTOOLS_SERVICE_NAME": trigger,
         "POWERTOOLS_METRICS_NAMESPACE": "GlueTrigger",
         "GLUETRIGGER_TRACING": "false",
@@ -179,22 +169,20 @@ def test_function_settings_and_environment(repo_stack: Synthesized, trigger: str
     assert log_group["Properties"] == {"RetentionInDays": 90}
 
 
-@pytest.mark.parametrize("trigger", sorted(JOBS))
 def test_failed_asynchronous_invocations_are_retried_a_bounded_number_of_times_then_dead_lettered(
-    repo_stack: Synthesized, trigger: str
+    repo_stack: Synthesized,
 ) -> None:
-    [config] = [
-        c["Properties"]
-        for c in repo_stack.of_type("AWS::Lambda::EventInvokeConfig").values()
-        if c["Properties"]["FunctionName"] == repo_stack.ref(trigger, "Function", "Function")
+    # Only a schedule invokes asynchronously; a queue-fed function's retries are its queue's.
+    configs = [c["Properties"] for c in repo_stack.of_type("AWS::Lambda::EventInvokeConfig").values()]
+    assert configs == [
+        {
+            "FunctionName": repo_stack.ref("nightly-rollup", "Function", "Function"),
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 6 * 3600,
+            "DestinationConfig": {"OnFailure": {"Destination": repo_stack.imported("Arn", "State", "DeadLetterQueue")}},
+        }
     ]
-    assert config == {
-        "FunctionName": repo_stack.ref(trigger, "Function", "Function"),
-        "Qualifier": "$LATEST",
-        "MaximumRetryAttempts": 2,
-        "MaximumEventAgeInSeconds": 6 * 3600,
-        "DestinationConfig": {"OnFailure": {"Destination": repo_stack.arn("State", "DeadLetterQueue")}},
-    }
 
 
 def test_sizing_and_logging_follow_the_settings(extra_stack: Synthesized) -> None:
@@ -297,8 +285,8 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
     queue_url = "https://sqs.eu-west-1.amazonaws.com/111122223333/GlueTrigger-Queue"
     # Both triggers are queued (s3): the function knows its own queue.
     assert variables.pop("GLUETRIGGER_QUEUE_URL") == synthesized.ref(trigger, "Delivery", "Queue")
-    assert variables["GLUETRIGGER_IDEMPOTENCY_TABLE"] == synthesized.ref("State", "IdempotencyTable")
-    assert variables["GLUETRIGGER_DEAD_LETTER_QUEUE_URL"] == synthesized.ref("State", "DeadLetterQueue")
+    assert variables["GLUETRIGGER_IDEMPOTENCY_TABLE"] == synthesized.imported("Ref", "State", "IdempotencyTable")
+    assert variables["GLUETRIGGER_DEAD_LETTER_QUEUE_URL"] == synthesized.imported("Ref", "State", "DeadLetterQueue")
     # Lambda unpacks the code asset in LAMBDA_TASK_ROOT.
     handler = HandlerEnvironment.from_env(
         {**variables, **deployed, "GLUETRIGGER_QUEUE_URL": queue_url, "LAMBDA_TASK_ROOT": str(code_asset(synthesized))}
@@ -309,3 +297,26 @@ def test_the_handler_understands_the_environment_the_stack_gives_it(
     assert handler.metrics_namespace == synthesized.settings.metrics_namespace
     config, only = handler.load_config()
     assert (only, [t.name for t in config.triggers]) == (trigger, [trigger])
+
+
+def test_snap_start_publishes_each_function_and_every_invoker_calls_its_alias(extra_stack: Synthesized) -> None:
+    triggers = [t.name for t in extra_stack.config.triggers]
+    aliases = {}
+    for trigger in triggers:
+        function = extra_stack.properties(trigger, "Function", "Function")
+        assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        alias = extra_stack.properties(trigger, "Function", "Live")
+        assert (alias["Name"], alias["FunctionName"]) == ("live", extra_stack.ref(trigger, "Function", "Function"))
+        assert alias["FunctionVersion"]["Fn::GetAtt"][1] == "Version"  # the function's current version
+        aliases[trigger] = extra_stack.logical_id(trigger, "Function", "Live")
+    # Queues feed the alias ("<function>:live"), and the schedule's rule, permission and retries name it.
+    mappings = [
+        m["Properties"]["FunctionName"] for m in extra_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    ]
+    assert {m["Fn::Join"][1][1] for m in mappings} == {":live"}
+    named = {m["Fn::Join"][1][0]["Fn::Select"][1]["Fn::Split"][1]["Ref"] for m in mappings}
+    assert named == {aliases[t] for t in ("raw-upload", "raw-any", "audit-events")}
+    [permission] = extra_stack.of_type("AWS::Lambda::Permission").values()
+    assert permission["Properties"]["FunctionName"] == {"Ref": aliases["hourly-sweep"]}
+    [config] = extra_stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["Qualifier"]["Fn::Select"][1]["Fn::Split"][1] == {"Ref": aliases["hourly-sweep"]}
