@@ -138,6 +138,8 @@ class DeploySettings:
     trigger_groups: int = 20
     # Lambda SnapStart on published versions, invoked through an alias (python3.12 and later).
     snap_start: bool = False
+    # The app's CloudWatch dashboard (infra.dashboard); beyond three, dashboards are billed each.
+    dashboard: bool = True
 
     @property
     def timeout(self) -> Duration:
@@ -194,6 +196,7 @@ class DeploySettings:
             alarm_email=read("alarm_email", _matching(EMAIL, "an e-mail address"), defaults.alarm_email),
             trigger_groups=read("trigger_groups", _integer(1, 100), defaults.trigger_groups),
             snap_start=read("snap_start", _boolean, defaults.snap_start),
+            dashboard=read("dashboard", _boolean, defaults.dashboard),
         )
 
 

@@ -3,7 +3,7 @@
 The parent stack holds what is created once per app: the idempotency table, the DLQ, the buckets'
 EventBridge notifications (once per bucket, however many triggers watch it), the manifests bucket,
 the Powertools layer, the code asset (with every function's compiled config, see
-:mod:`infra.code_asset`), the app-wide alarms and their topic. Each trigger's function and source
+:mod:`infra.code_asset`), the app-wide alarms and their topic, the dashboard. Each trigger's function and source
 live in the nested stack of its group (:mod:`infra.trigger_group`), so the app's size is bounded
 by the number of groups, not by CloudFormation's 500 resources per stack.
 """
@@ -21,6 +21,7 @@ from gluetrigger.core.model import Config, S3Source
 from infra.alarms import Alarms
 from infra.batching import Manifests
 from infra.code_asset import function_code
+from infra.dashboard import Dashboard
 from infra.deploy_settings import SETTINGS_LABEL, DeploySettings
 from infra.deployment import Deployment
 from infra.powertools_layer import powertools_layer
@@ -65,6 +66,8 @@ class GlueTriggerStack(Stack):
             manifests=Manifests(self, "Manifests", triggers=list(config.triggers), table=state.table),
             alarms=Alarms(self, "Alarms", settings=settings, dlq=state.dlq),
         )
+        if settings.dashboard:
+            Dashboard(self, "Dashboard", settings=settings, dlq=state.dlq)
         Buckets(self, "Buckets", sources=[t.source for t in config.triggers if isinstance(t.source, S3Source)])
         self.groups = {
             number: TriggerGroup(self, f"Group{number}", triggers=triggers, deployment=deployment)
