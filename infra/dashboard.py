@@ -30,18 +30,7 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from gluetrigger.runtime.telemetry import (
-    DUPLICATES_SUPPRESSED,
-    ERROR_CODE_DIMENSION,
-    EVENTS_DEAD_LETTERED,
-    EVENTS_IGNORED,
-    EVENTS_REJECTED,
-    JOB_RUNS_STARTED,
-    RETRIES_EXHAUSTED,
-    RUNS_HELD_BACK,
-    RUNS_RETRIED,
-    START_JOB_RUN_ERRORS,
-)
+from gluetrigger.runtime import telemetry
 
 if TYPE_CHECKING:
     from aws_cdk import aws_sqs as sqs
@@ -62,14 +51,14 @@ WIDTH = 8  # three graphs a row on the dashboard's 24-unit grid
 HEIGHT = 6
 # The handler's counters, each a graph of its own, with what it means to whoever reads the dashboard.
 HANDLER_METRICS = {
-    JOB_RUNS_STARTED: "Job runs started",
-    DUPLICATES_SUPPRESSED: "Duplicates suppressed (run already started)",
-    EVENTS_IGNORED: "Events ignored (no trigger of theirs)",
-    EVENTS_REJECTED: "Events rejected (unreadable)",
-    EVENTS_DEAD_LETTERED: "Events dead-lettered",
-    RUNS_HELD_BACK: "Runs held back for Glue capacity",
-    RUNS_RETRIED: "Failed runs retried",
-    RETRIES_EXHAUSTED: "Failed runs given up on",
+    telemetry.JOB_RUNS_STARTED: "Job runs started",
+    telemetry.DUPLICATES_SUPPRESSED: "Duplicates suppressed (run already started)",
+    telemetry.EVENTS_IGNORED: "Events ignored (no trigger of theirs)",
+    telemetry.EVENTS_REJECTED: "Events rejected (unreadable)",
+    telemetry.EVENTS_DEAD_LETTERED: "Events dead-lettered",
+    telemetry.RUNS_HELD_BACK: "Runs held back for Glue capacity",
+    telemetry.RUNS_RETRIED: "Failed runs retried",
+    telemetry.RETRIES_EXHAUSTED: "Failed runs given up on",
 }
 
 
@@ -114,7 +103,8 @@ class Dashboard(Construct):
             _graph(title, metrics_insights_query(namespace, metric, SERVICE_DIMENSION))
             for metric, title in HANDLER_METRICS.items()
         ]
-        query = metrics_insights_query(namespace, START_JOB_RUN_ERRORS, ERROR_CODE_DIMENSION, SERVICE_DIMENSION)
+        errors, code = telemetry.START_JOB_RUN_ERRORS, telemetry.ERROR_CODE_DIMENSION
+        query = metrics_insights_query(namespace, errors, code, SERVICE_DIMENSION)
         graphs.append(_graph("StartJobRun errors by code and trigger", query))
         return graphs
 
