@@ -105,8 +105,9 @@ def log_lines() -> list[dict[str, Any]]:
 
 
 def fields_of(query: str) -> set[str]:
-    """The fields a query reads: its identifiers, less strings, keywords, ``@`` fields and its own aliases."""
-    text = STRING.sub(" ", query)
+    """The fields a query reads: its identifiers (bare or in backticks), less strings, keywords, ``@`` fields
+    and its own aliases."""
+    text = STRING.sub(" ", query).replace("`", "")
     aliases = set(ALIAS.findall(text))
     return {name for name in FIELD.findall(text) if name.lower() not in KEYWORDS and name not in aliases}
 
