@@ -4,10 +4,10 @@ What a team would write with Powertools for this job: a structured Logger with t
 context, Metrics (the runs started, one EMF document per invocation: a log line, no AWS call;
 gluetrigger publishes its counters the same way), Powertools' idempotency on the file (its
 DynamoDB layer does the conditional PutItem and the completing UpdateItem, in the same table
-layout gluetrigger uses), StartJobRun, and a partial batch response built by hand (Powertools' batch utility would add its import to every
-cold start, and gluetrigger does not use it either, so neither side pays for it). Both clients
-come from one boto3 session, the DynamoDB one handed to Powertools so it makes no session of its
-own. Lambda handler: ``powertools_handler.handler``.
+layout gluetrigger uses), StartJobRun, and a partial batch response built by hand (Powertools'
+batch utility would add its import to every cold start, and gluetrigger does not use it either,
+so neither side pays for it). Both clients come from one boto3 session, the DynamoDB one handed
+to Powertools so it makes no session of its own. Lambda handler: ``powertools_handler.handler``.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class Planning:
         if flush is not None:
             return self._planner.plan_flush(flush, delivery.source)
         try:
-            self._validator.check_walked(document)  # decode_json has walked it
+            self._validator.check_walked(document)  # decode_json has checked it
         except InvalidEventError as error:
             return EventRejected(delivery, str(error))
         # A message's source is its message id.
