@@ -198,10 +198,11 @@ def decode_json(text: str) -> object:
 def _plainly_i_json(text: str) -> bool:
     """Whether the JSON ``text`` decodes to a document :func:`document_problem` accepts, seen from the text alone.
 
-    Three scans in C instead of a walk of the decoded document in Python (the walk was about a
-    quarter of the CPU of planning one SQS message). Decoded text holds a surrogate only from a non-ASCII character
-    or a ``\\uD800``-``\\uDFFF`` escape, and a document holds no more levels than brackets. False
-    only means "walk it": text that fails (an escaped surrogate pair, a large event) may be fine.
+    Scans in C instead of a walk of the decoded document in Python (the walk was about a
+    quarter of the CPU of planning one SQS message). Decoded text holds a surrogate only from a
+    non-ASCII character or a ``\\uD800``-``\\uDFFF`` escape, and a document holds no more levels
+    than brackets. False only means "walk it": text that fails (an escaped surrogate pair, a large
+    event) may be fine.
     """
     return (
         text.isascii() and text.count("{") + text.count("[") <= MAX_NESTING and _SURROGATE_ESCAPE.search(text) is None
