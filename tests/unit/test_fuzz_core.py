@@ -155,6 +155,35 @@ def test_nesting_up_to_the_limit_is_read() -> None:
     assert document_problem(Deep(fuzzing.MAX_NESTING + 1).build()) == "nested deeper than 64 levels"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"key": "x\\ud800"}',  # escaped, lower case
+        '{"key": "x\\uDFFF"}',  # escaped, upper case
+        '{"key": "\\uDC00\\uD800"}',  # a pair in the wrong order is two lone surrogates
+        '{"k\\udbff": 1}',  # in a key
+        '{"key": "caf\u00e9 \ud800"}',  # the character itself, in non-ASCII text
+    ],
+)
+def test_decode_json_refuses_a_lone_surrogate_however_the_text_spells_it(text: str) -> None:
+    with pytest.raises(EventShapeError, match="lone surrogate"):
+        decode_json(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"key": "\\ud83d\\ude00"}', {"key": "\U0001f600"}),  # an escaped pair is one character
+        ('{"key": "\\\\ud800"}', {"key": "\\ud800"}),  # an escaped backslash, then text
+        ('{"key": "caf\u00e9"}', {"key": "caf\u00e9"}),
+        ("[" + "[], " * 100 + "[]]", [[]] * 101),  # more brackets than levels: walked, and read
+        ('{"a": "' + "[" * 100 + '"}', {"a": "[" * 100}),  # brackets in a string
+    ],
+)
+def test_decode_json_reads_text_that_only_looks_suspect(text: str, expected: object) -> None:
+    assert decode_json(text) == expected
+
+
 @pytest.mark.parametrize("where", ["key", "eTag", "bucket"])
 def test_a_lone_surrogate_makes_the_event_malformed_not_a_unicode_error(where: str) -> None:
     record = s3_notification()["Records"][0]

@@ -421,6 +421,30 @@ def test_enabled_metrics_publish_each_invocation_once(
     ]
 
 
+@pytest.mark.parametrize("service", ["sales", ""])
+def test_the_counters_document_is_the_one_powertools_writes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], service: str
+) -> None:
+    # The publisher lays the document out once with Powertools and fills in values: what it
+    # writes must be what Powertools' own add_metric and flush write, timestamp aside.
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    from gluetrigger.runtime.telemetry import MetricsPublisher
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    tally = Tally(started=3, duplicates=1, rejected=2, dead_lettered=1, held_back=4, retried=5, exhausted=6)
+    before = int(time.time() * 1000)
+    MetricsPublisher("Test", service).publish(tally)
+    ours = json.loads(capsys.readouterr().out)
+    reference = EphemeralMetrics(namespace="Test", service=service)
+    for name, value in tally.counters().items():
+        reference.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    reference.flush_metrics()
+    theirs = json.loads(capsys.readouterr().out)
+    assert before <= ours["_aws"].pop("Timestamp") <= theirs["_aws"].pop("Timestamp")
+    assert ours == theirs
+
+
 def _import_handler_as_lambda(
     env: dict[str, str], code: str = "import gluetrigger.handler as h; print(h._service_from_env.cache_info().currsize)"
 ) -> subprocess.CompletedProcess[str]:

@@ -112,7 +112,7 @@ class InboundValidator:
         """:meth:`check` for a document :func:`~gluetrigger.core.events.document_problem` has accepted.
 
         That is what :func:`~gluetrigger.core.events.decode_json` returns: an SQS message body is
-        walked once there, not again here (the walk is a third of the planning's CPU).
+        checked there (from its text when that can vouch for it, else by a walk), not again here.
         """
         if isinstance(event, list):
             if not event:

@@ -26,6 +26,7 @@ none. Powertools' Logger adds the Lambda context to every line.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from gluetrigger.runtime.outcomes import (
@@ -80,9 +81,11 @@ class LogObserver:
         run = outcome.run
         if isinstance(outcome, RunRequested):
             self._logger.set_correlation_id(run.event.event_id)
-            # Argument values may be sensitive: only an operator who turns on DEBUG sees them.
-            values = {"idempotency_key": run.idempotency_key, "request": run.request}
-            self._logger.debug("StartJobRun request", extra={**_run_fields(run), **values})
+            # Argument values may be sensitive: only an operator who turns on DEBUG sees them. The
+            # line's fields are gathered only then (the logger's own level: Powertools sets it).
+            if self._logger.log_level <= logging.DEBUG:
+                values = {"idempotency_key": run.idempotency_key, "request": run.request}
+                self._logger.debug("StartJobRun request", extra={**_run_fields(run), **values})
             return
         fields = {
             "job_name": run.request.get("JobName"),

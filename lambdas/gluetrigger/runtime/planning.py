@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from gluetrigger.core.batching import read_flush
 from gluetrigger.core.errors import EventShapeError
-from gluetrigger.core.events import decode_json, normalize, normalize_decoded_message
+from gluetrigger.core.events import decode_json, normalize, normalize_checked_message
 from gluetrigger.runtime.inbound import InvalidEventError
 from gluetrigger.runtime.outcomes import EventRejected
 
@@ -60,8 +60,8 @@ class Planning:
         if flush is not None:
             return self._planner.plan_flush(flush, delivery.source)
         try:
-            self._validator.check_walked(document)  # decode_json has walked it
+            self._validator.check_walked(document)  # decode_json has checked it
         except InvalidEventError as error:
             return EventRejected(delivery, str(error))
         # A message's source is its message id.
-        return self._planner.plan(normalize_decoded_message(document, delivery.source, delivery.queue_arn))
+        return self._planner.plan(normalize_checked_message(document, delivery.source, delivery.queue_arn))

@@ -7,17 +7,23 @@ dashboards see "nothing happened" as a value rather than as missing data. StartJ
 an ErrorCode dimension, and EMF applies one dimension set to every metric of a document, so each
 error code goes out in its own document (``single_metric``) instead of splitting the counters.
 
-Powertools' ``Metrics`` keeps its metric set in class attributes shared by every instance and
-thread; this module uses an instance-scoped provider (``EphemeralMetrics``) behind a lock, so
-concurrent invocations in one process (local mode, the tests) never mix or lose counts.
+The counters' document is laid out once per container by Powertools (``EphemeralMetrics``: the
+namespace, the service dimension, each counter's definition), and each invocation fills in only its
+timestamp and values and writes it in one call. Adding the eight counters and flushing them through
+Powertools on every invocation took about 0.15 ms, a third of the handler's own CPU beyond the AWS
+calls, all of it checking names and units that never change. Nothing is kept between invocations,
+so concurrent invocations in one process (local mode, the tests) never mix or lose counts, and
+``POWERTOOLS_METRICS_DISABLED`` prints nothing, however many invocations run.
 """
 
 from __future__ import annotations
 
-import threading
+import json
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -138,19 +144,13 @@ class MetricsPublisher:
     def __init__(self, namespace: str, service: str) -> None:
         self._namespace = namespace
         self._service = service
-        self._metrics = EphemeralMetrics(namespace=namespace, service=service)
-        self._lock = threading.Lock()
+        self._layout = _CountersLayout(namespace, service)
 
     def publish(self, tally: Tally) -> None:
-        with self._lock:
-            for name, value in tally.counters().items():
-                self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-            self._metrics.flush_metrics()
-            # With POWERTOOLS_METRICS_DISABLED, flush_metrics keeps the values; Powertools then
-            # prints them anyway once a metric holds 100. Clearing keeps "disabled" silent.
-            self._metrics.clear_metrics()
         if is_metrics_disabled():
-            return  # single_metric prints whatever POWERTOOLS_METRICS_DISABLED says
+            return
+        # One write per document: concurrent invocations' lines never interleave.
+        sys.stdout.write(self._layout.document(tally.counters()) + "\n")
         for code, count in sorted(tally.errors.items()):
             with single_metric(
                 name=START_JOB_RUN_ERRORS,
@@ -160,6 +160,38 @@ class MetricsPublisher:
                 default_dimensions={"service": self._service},
             ) as metric:
                 metric.add_dimension(name=ERROR_CODE_DIMENSION, value=code)
+
+
+class _CountersLayout:
+    """Powertools' EMF document for every counter of a :class:`Tally`, as text with gaps for the values.
+
+    Powertools lays the document out once (namespace, dimensions, each counter's definition);
+    :meth:`document` fills in the timestamp and the values: serializing the whole document anew
+    (``json.dumps``, about 11 us) cost several times what filling it in does.
+    """
+
+    def __init__(self, namespace: str, service: str) -> None:
+        metrics = EphemeralMetrics(namespace=namespace, service=service)
+        names = list(Tally().counters())
+        for name in names:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=0)
+        layout: dict[str, Any] = dict(metrics.serialize_metric_set())
+        aws = {key: value for key, value in layout.pop("_aws").items() if key != "Timestamp"}
+        # The dimensions' values (the service's name; none without one), each followed by a comma.
+        fixed = "".join(f"{_compact(key)}:{_compact(value)}," for key, value in layout.items() if key not in names)
+        # '{"_aws":{"CloudWatchMetrics":[...],"Timestamp":' <now> '},"service":"...",' <values> '}'
+        self._head = '{"_aws":' + _compact(aws)[:-1] + ',"Timestamp":'
+        self._middle = "}," + fixed
+        self._keys = {name: _compact(name) + ":[" for name in names}
+
+    def document(self, counters: dict[str, int]) -> str:
+        """The EMF document of ``counters`` (every counter of a Tally), stamped now (epoch milliseconds)."""
+        values = ",".join(f"{self._keys[name]}{float(value)!r}]" for name, value in counters.items())
+        return f"{self._head}{int(time.time() * 1000)}{self._middle}{values}}}"
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 class Telemetry:
