@@ -39,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.runtime.outcomes import MessageHeldBack, RunFailed
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -66,8 +67,8 @@ class HoldBackError(GlueTriggerError):
     """The queue did not take the held-back copy: the original is reported failed, SQS redelivers it."""
 
 
-@dataclass(frozen=True)
-class Waiting:
+@dataclass(frozen=True, eq=False, repr=False)
+class Waiting(FrozenValue):
     """How long an event has waited for capacity: its deferrals so far, and since when (None: not yet)."""
 
     deferrals: int = 0
@@ -87,8 +88,8 @@ class Waiting:
         return cls(int(deferrals) if deferrals and deferrals.isdigit() else 0, when)
 
 
-@dataclass(frozen=True)
-class HoldBackPolicy:
+@dataclass(frozen=True, eq=False, repr=False)
+class HoldBackPolicy(FrozenValue):
     """How long each copy is delayed: see the module docstring for why these numbers."""
 
     base_seconds: int = 5
@@ -101,8 +102,8 @@ class HoldBackPolicy:
         return max(1, min(round(drawn), self.max_delay_seconds, int(left_seconds) + 1))
 
 
-@dataclass(frozen=True)
-class WaitedTooLong:
+@dataclass(frozen=True, eq=False, repr=False)
+class WaitedTooLong(FrozenValue):
     """The event has waited its max_wait: it goes to the dead-letter queue with ``reason``."""
 
     reason: str

@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from gluetrigger.runtime.aws_clients import GLUE_CALL_BUDGET_MS, RECORDING_MARGIN_MS
 from gluetrigger.runtime.failures import Failure
 from gluetrigger.runtime.run_lookup import RunLookupError
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,8 +47,8 @@ HELD_BACK_CODE = "ConcurrentRunsAtLimit"
 GLUE_DEFAULT_MAX_CONCURRENT_RUNS = 1
 
 
-@dataclass(frozen=True)
-class Admission:
+@dataclass(frozen=True, eq=False, repr=False)
+class Admission(FrozenValue):
     """What the gate knows of a start: its invocation (Lambda's request id), and whether its event waited before."""
 
     invocation: str

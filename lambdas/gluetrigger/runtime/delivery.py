@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -59,8 +60,8 @@ class RetryableEventError(EventError):
     """A run could not be started for now; a redelivery will try again (and skip what started)."""
 
 
-@dataclass(frozen=True)
-class Delivery:
+@dataclass(frozen=True, eq=False, repr=False)
+class Delivery(FrozenValue):
     """One SQS message, or a direct invocation's event, as the DLQ would keep it."""
 
     source: str  # the SQS message id, or the event's id (the Lambda request id when it has none)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from gluetrigger.core.config import parse_compiled
 from gluetrigger.core.errors import GlueTriggerError
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,8 +78,8 @@ class HandlerEnvironmentError(GlueTriggerError, ValueError):
     """The environment is unusable; the message has one line per problem."""
 
 
-@dataclass(frozen=True)
-class HandlerEnvironment:
+@dataclass(frozen=True, eq=False, repr=False)
+class HandlerEnvironment(FrozenValue):
     """What the handler needs from its environment.
 
     Exactly one of ``config_json`` and ``config_file`` is set; ``from_env`` makes a relative

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from gluetrigger.runtime.values import FrozenValue
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -55,8 +57,8 @@ HTTP_TOO_MANY_REQUESTS = 429
 HTTP_SERVER_ERROR = 500
 
 
-@dataclass(frozen=True)
-class Failure:
+@dataclass(frozen=True, eq=False, repr=False)
+class Failure(FrozenValue):
     """Why a StartJobRun did not start a run: the error code (a metric dimension) and its class."""
 
     code: str

@@ -37,6 +37,7 @@ from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.runtime.aws_clients import GLUE_CALL_BUDGET_MS, RECORDING_MARGIN_MS
 from gluetrigger.runtime.failures import Failure, classify
 from gluetrigger.runtime.run_lookup import RunLookup, RunLookupError
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,8 +79,8 @@ DEADLINE_FAILURE = Failure(
 )
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+@dataclass(frozen=True, eq=False, repr=False)
+class RetryPolicy(FrozenValue):
     """How often and how long to retry in-process; the platform's redelivery does the rest.
 
     Backoff is "full jitter" (a uniform draw below an exponentially growing cap), which spreads
@@ -112,8 +113,8 @@ class RetryPolicy:
         return remaining_ms >= needed_ms
 
 
-@dataclass(frozen=True)
-class RunTag:
+@dataclass(frozen=True, eq=False, repr=False)
+class RunTag(FrozenValue):
     """How a planned run is found again in Glue: its job, its run-key argument and that argument's value."""
 
     job_name: str
@@ -121,8 +122,8 @@ class RunTag:
     key: str
 
 
-@dataclass(frozen=True)
-class Started:
+@dataclass(frozen=True, eq=False, repr=False)
+class Started(FrozenValue):
     """A run that exists: started by this call, or ``adopted`` (an earlier attempt started it)."""
 
     job_run_id: str

@@ -18,14 +18,14 @@ metrics) is computed from that, without a counter shared between threads.
 
 from __future__ import annotations
 
-from dataclasses import Field, dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
-
-    from _typeshed import DataclassInstance
 
     from gluetrigger.core.planner import PlannedRun, Rejection, Skip
     from gluetrigger.runtime.delivery import Delivery
@@ -62,48 +62,15 @@ __all__ = [
 ]
 
 
-class _Value:
-    """What ``@dataclass(frozen=True)`` would generate for each outcome beside its init and frozenness, once.
-
-    ``@dataclass`` compiles each class's own __repr__, __eq__ and __hash__, one exec apiece (about
-    0.2 ms each on Python 3.11 and 3.12): for these 26 classes, some 15 ms of every cold start.
-    Outcomes are compared and printed only by tests, so these generic methods, which answer as the
-    generated ones do (same fields, same order, same text), cost nothing at import instead.
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in _fields(self) if f.repr)
-        return f"{type(self).__qualname__}({shown})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    def __hash__(self) -> int:
-        # As a frozen dataclass hashes: the fields that compare, unless a field says otherwise.
-        return hash(tuple(getattr(self, f.name) for f in _fields(self) if (f.compare if f.hash is None else f.hash)))
-
-
-def _fields(value: _Value) -> tuple[Field[Any], ...]:
-    return fields(cast("DataclassInstance", value))
-
-
-def _compared(value: _Value) -> tuple[object, ...]:
-    return tuple(getattr(value, f.name) for f in _fields(value) if f.compare)
-
-
 @dataclass(frozen=True, eq=False, repr=False)
-class MessageReceived(_Value):
+class MessageReceived(FrozenValue):
     """An SQS message of a batch is about to be processed (nothing is known about it yet)."""
 
     delivery: Delivery
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class EventIgnored(_Value):
+class EventIgnored(FrozenValue):
     """An event no trigger wants (a test event, a deletion, a key no trigger matches), and why."""
 
     delivery: Delivery
@@ -111,7 +78,7 @@ class EventIgnored(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class EventRejected(_Value):
+class EventRejected(FrozenValue):
     """An event the handler cannot read (``trigger`` None), or that a trigger matched but cannot map.
 
     ``reason`` is as reported: the validation error, or ``<trigger>: <why>``.
@@ -123,7 +90,7 @@ class EventRejected(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class _AboutRun(_Value):
+class _AboutRun(FrozenValue):
     """About one planned run of a delivery (each delivery may plan several)."""
 
     delivery: Delivery
@@ -187,7 +154,7 @@ RunOutcome = RunStarted | RunDuplicate | RunFailed
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class DeadLettered(_Value):
+class DeadLettered(FrozenValue):
     """The delivery failed for good and is now in the dead-letter queue, with why: it is handled."""
 
     delivery: Delivery
@@ -200,7 +167,7 @@ class DeadLettered(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class DeadLetterRefused(_Value):
+class DeadLetterRefused(FrozenValue):
     """The dead-letter queue did not take the delivery: it is reported failed as if there were no DLQ."""
 
     delivery: Delivery
@@ -208,7 +175,7 @@ class DeadLetterRefused(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class MessageHeldBack(_Value):
+class MessageHeldBack(FrozenValue):
     """Its runs wait for Glue capacity: the message was sent to its queue again, delayed; it is handled.
 
     ``deferrals`` counts this one; ``waiting_since`` is when the event was first held back;
@@ -224,7 +191,7 @@ class MessageHeldBack(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class HoldBackRefused(_Value):
+class HoldBackRefused(FrozenValue):
     """The queue did not take the held-back copy: the message is reported failed, and SQS redelivers it."""
 
     delivery: Delivery
@@ -232,7 +199,7 @@ class HoldBackRefused(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class FileBatched(_Value):
+class FileBatched(FrozenValue):
     """A file joined batch ``seq`` of ``trigger``, in ``slot`` (``duplicate``: an earlier delivery did)."""
 
     delivery: Delivery
@@ -243,7 +210,7 @@ class FileBatched(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class _OfTrigger(_Value):
+class _OfTrigger(FrozenValue):
     """About one trigger's work on a delivery, beside a planned run's start."""
 
     delivery: Delivery
@@ -309,7 +276,7 @@ def rejection_reason(rejection: Rejection) -> str:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Settlement(_Value):
+class Settlement(FrozenValue):
     """What became of one delivery, and so what the platform must do with it.
 
     ``handled``: nothing left to do (everything started, the delivery is in the DLQ, or it was held
@@ -382,7 +349,7 @@ class Settlement(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class MessageFailed(_Value):
+class MessageFailed(FrozenValue):
     """Processing an SQS message raised an unexpected exception: a defect; the message is retried.
 
     On its last receive it goes to the DLQ with the exception as its reason instead.
@@ -402,7 +369,7 @@ class MessageFailed(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class MessageDeferred(_Value):
+class MessageDeferred(FrozenValue):
     """An SQS message left unprocessed for its redelivery: too little of the invocation's time was left."""
 
     delivery: Delivery
@@ -410,7 +377,7 @@ class MessageDeferred(_Value):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class InvocationEnded(_Value):
+class InvocationEnded(FrozenValue):
     """The invocation is over (returned or raised); ``outcomes`` is everything its observers were told."""
 
     outcomes: tuple[Outcome, ...]

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from gluetrigger.core.errors import GlueTriggerError
 from gluetrigger.runtime.aws_clients import GLUE_CALL_BUDGET_MS, RECORDING_MARGIN_MS
 from gluetrigger.runtime.failures import classify
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -44,16 +45,16 @@ class RunLookupError(GlueTriggerError):
     """GetJobRuns could not say whether the run exists: its outcome stays unknown."""
 
 
-@dataclass(frozen=True)
-class FoundRun:
+@dataclass(frozen=True, eq=False, repr=False)
+class FoundRun(FrozenValue):
     """The run an earlier attempt started."""
 
     job_run_id: str
     state: str | None
 
 
-@dataclass(frozen=True)
-class LookupBounds:
+@dataclass(frozen=True, eq=False, repr=False)
+class LookupBounds(FrozenValue):
     """How far a lookup searches, and how long it may take.
 
     ``clock_skew_seconds`` widens the window below ``not_before``: Glue stamps StartedOn with

@@ -32,6 +32,7 @@ from gluetrigger.runtime.outcomes import (
     Settlement,
     rejection_reason,
 )
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["Service", "Stages"]
 
 
-@dataclass(frozen=True)
-class Stages:
+@dataclass(frozen=True, eq=False, repr=False)
+class Stages(FrozenValue):
     """What a delivery goes through, in order."""
 
     planning: Planning

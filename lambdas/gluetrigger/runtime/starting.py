@@ -65,6 +65,7 @@ from gluetrigger.runtime.capacity import Admission
 from gluetrigger.runtime.failures import Failure
 from gluetrigger.runtime.glue_client import RunTag, StartJobRunError, StartOutcomeUnknownError
 from gluetrigger.runtime.outcomes import RunDuplicate, RunFailed, RunRequested, RunRetrying, RunStarted
+from gluetrigger.runtime.values import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -158,8 +159,8 @@ class _ReplacedRecords:
         cls._local.old = parsed.get("Attributes")
 
 
-@dataclass(frozen=True)
-class _TriggerStart:
+@dataclass(frozen=True, eq=False, repr=False)
+class _TriggerStart(FrozenValue):
     """One trigger's idempotent start: its Powertools configuration, store and decorated function."""
 
     config: IdempotencyConfig
