@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_plus
 
 from gluetrigger.core.errors import EventShapeError
@@ -124,9 +124,12 @@ class Malformed:
 Item = InboundEvent | Ignored | Malformed
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What an outer envelope knows that the inner event may not (account, region, message id)."""
+class _Context(NamedTuple):
+    """What an outer envelope knows that the inner event may not (account, region, message id).
+
+    A named tuple, not a frozen dataclass: two are made for every message, and a tuple is built
+    in about half the time (no ``object.__setattr__`` per field).
+    """
 
     origin: str
     region: str | None = None

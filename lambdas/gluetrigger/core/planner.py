@@ -268,7 +268,10 @@ class RunLayout:
         # run key's when it is sent. The others are counted once, unless one has the run key's name
         # (the run key would replace its value).
         rendered = [name for name, t in job.arguments.items() if t.placeholders]
-        self._counted = (*rendered, *([] if job.run_key_argument is None else [job.run_key_argument]))
+        if job.run_key_argument is not None:
+            rendered.append(job.run_key_argument)
+        # Each with its own size in bytes, counted once.
+        self._counted = tuple((name, len(name.encode())) for name in rendered)
         self._fixed_size: int | None = None
         if job.run_key_argument not in job.arguments:
             # A template without placeholders is all literal text: its parts are strings.
@@ -279,8 +282,12 @@ class RunLayout:
         """:func:`~gluetrigger.core.start_job_run.arguments_size` of a run's rendered ``arguments``."""
         if self._fixed_size is None:
             return arguments_size(arguments)
-        counted = (name for name in self._counted if name in arguments)
-        return self._fixed_size + sum(len(name.encode()) + len(arguments[name].encode()) for name in counted)
+        size = self._fixed_size
+        for name, name_size in self._counted:
+            value = arguments.get(name)
+            if value is not None:  # the run key's argument, when it is not sent
+                size += name_size + len(value.encode())
+        return size
 
 
 def planned_run(
