@@ -274,7 +274,7 @@ def _walk(event: object, context: _Context) -> Iterator[Item]:
         )
     elif event.get("Type") in ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"):
         yield from _sns(event, context)
-    elif all(k in event for k in ("detail-type", "source", "detail")):
+    elif "detail-type" in event and "source" in event and "detail" in event:
         yield _eventbridge(event, context)
     else:
         yield Malformed(unknown_shape(event), context.origin, context.message_id)

@@ -349,9 +349,12 @@ class _Resolver:
         self.values = values
 
     def __call__(self, placeholder: Placeholder) -> str:
-        if placeholder.kind == "time":
-            value: str | None = self._time(placeholder)
-        elif placeholder.kind == "event":
+        # ${name} first: the most common placeholder.
+        if placeholder.kind == "var":
+            value: str | None = self.values.get(placeholder.arg)
+        elif placeholder.kind == "time":
+            value = self._time(placeholder)
+        else:  # event
             from jmespath.exceptions import JMESPathError, JMESPathTypeError
 
             try:
@@ -367,8 +370,6 @@ class _Resolver:
                 raise RenderError(
                     self.trigger, f"{placeholder} cannot be evaluated on {self.event.describe()}: {why}"
                 ) from None
-        else:
-            value = self.values.get(placeholder.arg)
         if not value:
             raise RenderError(self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}")
         return value
