@@ -7,16 +7,21 @@ shape the deployed stack delivers: out of every ten, five S3 Object Created even
 trigger matches (some batched, some with a ``key_pattern``), one S3 event no trigger matches, two
 custom events an event trigger matches, one custom event none matches, and one scheduled event.
 
-The timed path is the handler's per-message path after JSON decoding and schema validation
-(:mod:`gluetrigger.runtime.planning`): :func:`~gluetrigger.core.events.normalize_decoded_message`
-then :meth:`~gluetrigger.core.planner.Planner.plan`, events one by one, so an event that matches
-nothing is explained as the handler would log it. Each figure is the median, minimum and maximum of
-``repetitions`` passes over the batch, timed with ``time.perf_counter``.
+The timed path is exactly the handler's per-message path (:meth:`gluetrigger.runtime.planning.Planning.plan_message`):
+from the SQS message body as text (each event ``json.dumps``-ed outside the timed loop, as SQS
+delivers it), through ``decode_json`` (the I-JSON check, from the text when it can vouch for it),
+the inbound schema check, ``normalize_checked_message`` and :meth:`~gluetrigger.core.planner.Planner.plan`
+(match, render the StartJobRun request, run key), messages one by one, so an event that matches
+nothing is explained as the handler would log it. Not timed: the SQS batch's own schema check,
+idempotency, logging and the AWS calls (bench/inprocess.py measures the whole handler). Each
+figure is the median, minimum and maximum of ``repetitions`` passes over the batch, timed with
+``time.perf_counter``.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import statistics
 import sys
 import tempfile
@@ -29,11 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.scale_config import BUCKETS, scale_config  # noqa: E402
-from gluetrigger.core.events import normalize_decoded_message  # noqa: E402
 from gluetrigger.core.planner import Planner  # noqa: E402
+from gluetrigger.runtime.delivery import Delivery  # noqa: E402
+from gluetrigger.runtime.inbound import InboundValidator  # noqa: E402
+from gluetrigger.runtime.outcomes import EventRejected  # noqa: E402
+from gluetrigger.runtime.planning import Planning  # noqa: E402
 from gluetrigger.tooling.config_file import load_config  # noqa: E402
 
-__all__ = ["events_for", "measure", "planner_for"]
+__all__ = ["deliveries_for", "events_for", "measure", "planner_for"]
 
 TRIGGER_COUNTS = (10, 200, 1000)
 REPETITIONS = 15
@@ -60,6 +68,14 @@ def events_for(count: int, size: int = BATCH) -> list[dict[str, Any]]:
     return events
 
 
+def deliveries_for(events: list[dict[str, Any]]) -> list[Delivery]:
+    """``events`` as the SQS messages the handler plans, one per event, each body the event's JSON text."""
+    return [
+        Delivery.message({"messageId": f"m{number}", "body": json.dumps(event), "eventSourceARN": QUEUE_ARN})
+        for number, event in enumerate(events)
+    ]
+
+
 def measure(trigger_counts: tuple[int, ...] = TRIGGER_COUNTS, repetitions: int = REPETITIONS) -> list[dict[str, Any]]:
     """Per trigger count, events per second over ``repetitions`` passes of the batch.
 
@@ -68,10 +84,10 @@ def measure(trigger_counts: tuple[int, ...] = TRIGGER_COUNTS, repetitions: int =
     """
     figures = []
     for count in trigger_counts:
-        planner = planner_for(count)
-        events = events_for(count)
-        _pass(planner, events)  # warm up: imports, regex caches
-        rates = [len(events) / _pass(planner, events) for _ in range(repetitions)]
+        planning = Planning(InboundValidator(), planner_for(count))
+        events = deliveries_for(events_for(count))
+        _check(planning, events)  # also the warm-up: imports, compiled schemas, regex caches
+        rates = [len(events) / _pass(planning, events) for _ in range(repetitions)]
         figures.append(
             {
                 "triggers": count,
@@ -85,11 +101,19 @@ def measure(trigger_counts: tuple[int, ...] = TRIGGER_COUNTS, repetitions: int =
     return figures
 
 
-def _pass(planner: Planner, events: list[dict[str, Any]]) -> float:
+def _pass(planning: Planning, deliveries: list[Delivery]) -> float:
     started = time.perf_counter()
-    for number, event in enumerate(events):
-        planner.plan(normalize_decoded_message(event, f"m{number}", QUEUE_ARN))
+    for delivery in deliveries:
+        planning.plan_message(delivery)
     return time.perf_counter() - started
+
+
+def _check(planning: Planning, deliveries: list[Delivery]) -> None:
+    """Every message planned, none refused: a refused body would be timed as a cheap early exit."""
+    for delivery in deliveries:
+        plan = planning.plan_message(delivery)
+        if isinstance(plan, EventRejected) or plan.rejected:
+            raise RuntimeError(f"message {delivery.source} was refused: {plan}")
 
 
 def _kind(index: int) -> str:

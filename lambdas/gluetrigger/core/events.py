@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_plus
 
 from gluetrigger.core.errors import EventShapeError
@@ -62,6 +62,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # JSON's scalars other than strings (bool is an int): told apart quickly from containers.
 _SCALARS = (int, float, type(None))
+# A JSON object: a dict, what JSON decodes to, is checked first, as isinstance checks in order;
+# the check against the abstract Mapping alone costs fifteen times more (about 0.3 us, several per event).
+_OBJECT = (dict, Mapping)
+_OBJECT_OR_TEXT = (dict, str, Mapping)
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,12 @@ class Malformed:
 Item = InboundEvent | Ignored | Malformed
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What an outer envelope knows that the inner event may not (account, region, message id)."""
+class _Context(NamedTuple):
+    """What an outer envelope knows that the inner event may not (account, region, message id).
+
+    A named tuple, not a frozen dataclass: two are made for every message, and a tuple is built
+    in about half the time (no ``object.__setattr__`` per field).
+    """
 
     origin: str
     region: str | None = None
@@ -252,7 +259,7 @@ def _top(event: object, context: _Context) -> list[Item]:
 
 
 def _walk(event: object, context: _Context) -> Iterator[Item]:
-    if not isinstance(event, Mapping):
+    if not isinstance(event, _OBJECT):
         yield Malformed(f"expected a JSON object, got {type(event).__name__}", context.origin, context.message_id)
         return
     if isinstance(event.get("Records"), list):
@@ -267,7 +274,7 @@ def _walk(event: object, context: _Context) -> Iterator[Item]:
         )
     elif event.get("Type") in ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"):
         yield from _sns(event, context)
-    elif all(k in event for k in ("detail-type", "source", "detail")):
+    elif "detail-type" in event and "source" in event and "detail" in event:
         yield _eventbridge(event, context)
     else:
         yield Malformed(unknown_shape(event), context.origin, context.message_id)
@@ -278,14 +285,14 @@ def _records(records: list[Any], context: _Context) -> Iterator[Item]:
         yield Malformed("'Records' is empty", context.origin, context.message_id)
     for index, record in enumerate(records):
         here = context.inner(f"Records[{index}]")
-        if not isinstance(record, Mapping):
+        if not isinstance(record, _OBJECT):
             yield Malformed("record is not a JSON object", here.origin, context.message_id)
             continue
         # Only an absent source is looked up under SNS's spelling: a wrong value is not "absent".
         source = record["eventSource"] if "eventSource" in record else record.get("EventSource")
         if source == "aws:sqs":
             yield from _sqs_record(record, context, here.origin)
-        elif source == "aws:sns" and isinstance(record.get("Sns"), Mapping):
+        elif source == "aws:sns" and isinstance(record.get("Sns"), _OBJECT):
             yield from _sns(record["Sns"], context)
         elif source == "aws:s3" or (source is None and "s3" in record):
             yield _s3_record(record, here)
@@ -338,9 +345,9 @@ def _s3_record(record: Mapping[str, Any], context: _Context) -> Item:
 def _s3_item(record: Mapping[str, Any], context: _Context) -> Item:
     """One S3 record as an event (or Ignored); ValueError says which field is missing or of the wrong type."""
     s3 = record.get("s3")
-    bucket = s3.get("bucket") if isinstance(s3, Mapping) else None
-    obj = s3.get("object") if isinstance(s3, Mapping) else None
-    if not (isinstance(bucket, Mapping) and isinstance(obj, Mapping)) or not (
+    bucket = s3.get("bucket") if isinstance(s3, _OBJECT) else None
+    obj = s3.get("object") if isinstance(s3, _OBJECT) else None
+    if not (isinstance(bucket, _OBJECT) and isinstance(obj, _OBJECT)) or not (
         _text(bucket, "name", "s3.bucket.") and _text(obj, "key", "s3.object.")
     ):
         raise ValueError("lacks s3.bucket.name or s3.object.key")
@@ -410,7 +417,7 @@ def _eventbridge_event(event: Mapping[str, Any], context: _Context) -> InboundEv
         "envelope": event,
         "message_id": context.message_id,
     }
-    if source == "aws.s3" and detail_type == "Object Created" and isinstance(detail, Mapping):
+    if source == "aws.s3" and detail_type == "Object Created" and isinstance(detail, _OBJECT):
         return InboundEvent(kind="s3", s3=_eventbridge_object(detail), **common)
     if source in SCHEDULE_SOURCES and detail_type == "Scheduled Event":
         return InboundEvent(kind="schedule", schedule_name=_schedule_name(event), **common)
@@ -419,7 +426,7 @@ def _eventbridge_event(event: Mapping[str, Any], context: _Context) -> InboundEv
 
 def _eventbridge_object(detail: Mapping[str, Any]) -> S3Object:
     bucket, obj = detail.get("bucket"), detail.get("object")
-    if not (isinstance(bucket, Mapping) and isinstance(obj, Mapping)) or not (
+    if not (isinstance(bucket, _OBJECT) and isinstance(obj, _OBJECT)) or not (
         _text(bucket, "name", "detail.bucket.") and _text(obj, "key", "detail.object.")
     ):
         raise ValueError("lacks detail.bucket.name or detail.object.key")

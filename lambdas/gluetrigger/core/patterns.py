@@ -528,6 +528,12 @@ def _search(fields: list[_Field], ors: Sequence[_Or], flat: FlatEvent) -> bool:
     return False
 
 
+# A dict first, as isinstance checks in order: the check against the abstract Mapping alone costs
+# fifteen times more, and events are dicts.
+_OBJECT = (dict, Mapping)
+_CONTAINER = (dict, list, Mapping)
+
+
 def flatten(event: Mapping[str, Any], roots: Set[str] | None = None) -> FlatEvent:
     """``event`` as matching reads it: flatten once, then match it against every pattern.
 
@@ -556,14 +562,14 @@ def _walk_value(value: object, path: str, membership: _Membership, flat: FlatEve
     # Scalars first: they are most of an event, and the Mapping check is the slow one.
     if value is None or isinstance(value, str | int | float):
         _add_leaf(value, path, membership, flat)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, _OBJECT):
         _walk_object(value, path, membership, flat, ids)
     elif isinstance(value, list):
         # Only objects and arrays inside an array are "elements" to keep apart; a scalar in an
         # array is just one more value of the path, as in event-ruler.
         array = next(ids)
         for index, item in enumerate(value):
-            inner = {**membership, array: index} if isinstance(item, Mapping | list) else membership
+            inner = {**membership, array: index} if isinstance(item, _CONTAINER) else membership
             _walk_value(item, path, inner, flat, ids)
     else:
         _add_leaf(value, path, membership, flat)

@@ -21,7 +21,7 @@ from gluetrigger.core.model import ScheduleSource
 from gluetrigger.core.naming import schedule_owner
 from gluetrigger.core.retry import FailedRun, state_change
 from gluetrigger.core.run_key import run_key
-from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES, arguments_size, request
+from gluetrigger.core.start_job_run import ARGUMENTS_MAX_BYTES, RequestShape, arguments_size
 from gluetrigger.core.templates import local_time
 from gluetrigger.core.variables import event_variables
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gluetrigger.core.patterns import FlatEvent
     from gluetrigger.core.templates import Placeholder
 
-__all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "Skip", "build_request", "planned_run"]
+__all__ = ["Plan", "PlannedRun", "Planner", "Rejection", "RunLayout", "Skip", "build_request", "planned_run"]
 
 # A trigger that matched an event, and the variables its key_pattern's named groups captured.
 _Match: TypeAlias = tuple["Trigger", dict[str, str | None]]
@@ -126,6 +126,7 @@ class Planner:
         self._events = EventIndex(triggers)
         self._batching = {t.name for t in triggers if t.batch is not None}
         self._retrying = [t for t in triggers if t.retry is not None]
+        self._layouts = {t.name: RunLayout(t) for t in triggers if t.batch is None}
 
     def plan(self, items: Iterable[Item]) -> Plan:
         plan = Plan()
@@ -160,9 +161,13 @@ class Planner:
                 plan.batched.append(BatchFile(trigger, event))
                 continue
             try:
-                plan.runs.append(_planned_run(trigger, event, groups))
+                plan.runs.append(self._planned_run(trigger, event, groups))
             except RenderError as exc:
                 plan.rejected.append(Rejection(exc.trigger, exc.reason, event.origin, event.message_id))
+
+    def _planned_run(self, trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
+        layout = self._layouts[trigger.name]
+        return planned_run(trigger, event, event_variables(trigger.name, event, groups, layout.names), layout)
 
     def _plan_retries(self, event: InboundEvent, plan: Plan) -> bool:
         """A state change of a retry trigger's job: a failed run to retry, or why not; whether it was one."""
@@ -244,13 +249,53 @@ class _Flat:
         return self._flat
 
 
-def _planned_run(trigger: Trigger, event: InboundEvent, groups: dict[str, str | None]) -> PlannedRun:
-    return planned_run(trigger, event, event_variables(trigger.name, event, groups))
+class RunLayout:
+    """What every run of one trigger shares, whatever the event: worked out once per trigger.
+
+    The planner lays out each of its triggers when it is built, so that an event pays only for
+    what depends on it: the request's fixed members are encoded once
+    (:class:`~gluetrigger.core.start_job_run.RequestShape`), the arguments without placeholders
+    are counted once against Glue's size limit, and only the ``${name}`` variables the trigger's
+    templates use are computed (:func:`~gluetrigger.core.variables.event_variables`).
+    """
+
+    def __init__(self, trigger: Trigger) -> None:
+        job = trigger.job
+        templates = [*job.arguments.values(), *(t for t in (job.job_run_id, trigger.idempotency_key) if t)]
+        self.names = frozenset(p.arg for t in templates for p in t.placeholders if p.kind == "var")
+        self.shape = RequestShape({**job.settings, "name": job.name}, ("job_run_id", "arguments"))
+        # The arguments whose size depends on the event, by name: those with placeholders, and the
+        # run key's when it is sent. The others are counted once, unless one has the run key's name
+        # (the run key would replace its value).
+        rendered = [name for name, t in job.arguments.items() if t.placeholders]
+        if job.run_key_argument is not None:
+            rendered.append(job.run_key_argument)
+        # Each with its own size in bytes, counted once.
+        self._counted = tuple((name, len(name.encode())) for name in rendered)
+        self._fixed_size: int | None = None
+        if job.run_key_argument not in job.arguments:
+            # A template without placeholders is all literal text: its parts are strings.
+            fixed = {name: "".join(map(str, t.parts)) for name, t in job.arguments.items() if not t.placeholders}
+            self._fixed_size = arguments_size(fixed)
+
+    def arguments_size(self, arguments: dict[str, str]) -> int:
+        """:func:`~gluetrigger.core.start_job_run.arguments_size` of a run's rendered ``arguments``."""
+        if self._fixed_size is None:
+            return arguments_size(arguments)
+        size = self._fixed_size
+        for name, name_size in self._counted:
+            value = arguments.get(name)
+            if value is not None:  # the run key's argument, when it is not sent
+                size += name_size + len(value.encode())
+        return size
 
 
-def planned_run(trigger: Trigger, event: InboundEvent, values: dict[str, str | None]) -> PlannedRun:
+def planned_run(
+    trigger: Trigger, event: InboundEvent, values: dict[str, str | None], layout: RunLayout | None = None
+) -> PlannedRun:
     """The run ``trigger`` plans for ``event``, its ``${name}`` placeholders given ``values``.
 
+    ``layout``: the trigger's, when the caller keeps it (the planner does); else it is laid out here.
     RenderError when a value the templates need is missing or the request is too large.
     """
     resolve = _Resolver(trigger, event, values)
@@ -259,7 +304,7 @@ def planned_run(trigger: Trigger, event: InboundEvent, values: dict[str, str | N
     else:
         key = f"{trigger.name}:{_default_key(event)}"
     tag = None if trigger.job.run_key_argument is None else run_key(key)
-    request = build_request(trigger, resolve, tag)
+    request = build_request(trigger, resolve, tag, layout or RunLayout(trigger))
     return PlannedRun(trigger=trigger, idempotency_key=key, request=request, event=event, run_key=tag)
 
 
@@ -273,24 +318,25 @@ def _default_key(event: InboundEvent) -> str:
     return event.event_id
 
 
-def build_request(trigger: Trigger, resolve: _Resolver, tag: str | None = None) -> dict[str, Any]:
+def build_request(trigger: Trigger, resolve: _Resolver, tag: str | None, layout: RunLayout) -> dict[str, Any]:
     """The StartJobRun request, in API field names and order; unset fields omitted.
 
-    ``tag`` is the run key, sent in the trigger's run-key argument after the job's own arguments.
+    ``tag`` is the run key, sent in the trigger's run-key argument after the job's own arguments;
+    ``layout`` is the trigger's.
     """
     job = trigger.job
     job_run_id = None if job.job_run_id is None else job.job_run_id.render(resolve)
     arguments = {name: template.render(resolve) for name, template in job.arguments.items()}
     if tag is not None and job.run_key_argument is not None:
         arguments[job.run_key_argument] = tag
-    size = arguments_size(arguments)
+    size = layout.arguments_size(arguments)
     if size > ARGUMENTS_MAX_BYTES:
         raise RenderError(
             trigger.name,
             f"arguments are {size} bytes after rendering; Glue's limit is {ARGUMENTS_MAX_BYTES}",
         )
     # The typed JobSpec attributes, rendered, next to the plain settings (start_job_run says why).
-    return request({**job.settings, "name": job.name, "job_run_id": job_run_id, "arguments": arguments or None})
+    return layout.shape.fill({"job_run_id": job_run_id, "arguments": arguments or None})
 
 
 class _Resolver:
@@ -303,9 +349,12 @@ class _Resolver:
         self.values = values
 
     def __call__(self, placeholder: Placeholder) -> str:
-        if placeholder.kind == "time":
-            value: str | None = self._time(placeholder)
-        elif placeholder.kind == "event":
+        # ${name} first: the most common placeholder.
+        if placeholder.kind == "var":
+            value: str | None = self.values.get(placeholder.arg)
+        elif placeholder.kind == "time":
+            value = self._time(placeholder)
+        else:  # event
             from jmespath.exceptions import JMESPathError, JMESPathTypeError
 
             try:
@@ -321,8 +370,6 @@ class _Resolver:
                 raise RenderError(
                     self.trigger, f"{placeholder} cannot be evaluated on {self.event.describe()}: {why}"
                 ) from None
-        else:
-            value = self.values.get(placeholder.arg)
         if not value:
             raise RenderError(self.trigger, f"variable {placeholder} is missing or empty in {self.event.describe()}")
         return value

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from gluetrigger.core.model import S3Source
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from gluetrigger.core.events import InboundEvent
     from gluetrigger.core.model import Source
 
@@ -45,15 +47,22 @@ def per_file_variables(source: Source) -> frozenset[str]:
     return available_variables(source) - COMMON_VARIABLES
 
 
-def event_variables(trigger: str, event: InboundEvent, groups: dict[str, str | None]) -> dict[str, str | None]:
-    """The ``${name}`` values for one event; None marks a variable this event lacks."""
+def event_variables(
+    trigger: str, event: InboundEvent, groups: dict[str, str | None], names: Collection[str] | None = None
+) -> dict[str, str | None]:
+    """The ``${name}`` values for one event; None marks a variable this event lacks.
+
+    ``names``: the variables the caller's templates use, when it knows them (the planner does):
+    ``event_time``, the one that costs a formatting, is left out unless among them.
+    """
     values: dict[str, str | None] = {
         "trigger": trigger,
         "event_id": event.event_id,
-        "event_time": event.event_time_iso,
         "region": event.region,
         "account": event.account,
     }
+    if names is None or "event_time" in names:
+        values["event_time"] = event.event_time_iso
     if event.s3 is not None:
         obj = event.s3
         values.update(
