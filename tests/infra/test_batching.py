@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdk_nag import AwsSolutionsChecks
-from cfnlint.api import ManualArgs, lint_file
 
 from gluetrigger.core.idempotency_record import leading_key_pattern
 from gluetrigger.runtime.environment import MANIFEST_BUCKET_ENV, QUEUE_URL_ENV
 from tests.infra.conftest import Synthesized, synthesize
-from tests.infra.test_lint import LINT_REGIONS, REVIEWED_WARNINGS
+from tests.infra.test_lint import REVIEWED_WARNINGS, cfn_lint, nag_violations
 
 pytestmark = pytest.mark.infra
 
@@ -129,8 +127,7 @@ def test_the_batch_stack_passes_cfn_lint_and_cdk_nag(stack: Synthesized) -> None
     templates = list(Path(stack.outdir).glob("*.template.json"))
     assert len(templates) == 1 + len(stack.stack.groups)  # the parent's, and each trigger group's
     for template in templates:
-        matches = lint_file(template, ManualArgs(regions=LINT_REGIONS))
-        assert [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "error"] == []
-        assert {m.rule.id for m in matches} <= REVIEWED_WARNINGS
-    report = AwsSolutionsChecks().validate_scope(stack.stack)
-    assert [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations] == []
+        errors, rules = cfn_lint(template)
+        assert errors == []
+        assert rules <= REVIEWED_WARNINGS
+    assert nag_violations(stack) == []

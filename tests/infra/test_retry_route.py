@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cdk_nag import AwsSolutionsChecks
-from cfnlint.api import ManualArgs, lint_file
 
 from gluetrigger.runtime.environment import QUEUE_URL_ENV
 from infra.queued_rule import DELIVERY_RETRY_ATTEMPTS
 from tests.infra.conftest import Synthesized, synthesize
+from tests.infra.test_lint import cfn_lint, nag_violations
 from tests.infra.test_trigger_function import job_arn
 
 pytestmark = pytest.mark.infra
@@ -104,7 +103,6 @@ def test_the_linters_find_nothing_in_retry_routes(stack: Synthesized) -> None:
     templates = sorted(stack.outdir.glob("*.template.json"))
     assert len(templates) == 1 + len(stack.stack.groups)
     for template in templates:
-        matches = lint_file(template, ManualArgs(regions=["eu-west-1"]))
-        assert [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "error"] == []
-    report = AwsSolutionsChecks().validate_scope(stack.stack)
-    assert [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations] == []
+        errors, _ = cfn_lint(template)
+        assert errors == []
+    assert nag_violations(stack) == []
